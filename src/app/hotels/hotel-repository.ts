@@ -1,0 +1,106 @@
+import type pg from 'pg';
+import type { HotelSearchItem } from './search-schema.ts';
+
+export interface HotelSearchFilter {
+  readonly city?: string;
+  readonly minStars?: number;
+  readonly minRating?: number;
+  readonly text?: string;
+  readonly namePrefix?: string;
+  readonly sort: 'rating' | 'price' | 'stars' | 'relevance';
+  readonly limit: number;
+  readonly offset: number;
+}
+
+const ORDER_BY: Record<HotelSearchFilter['sort'], string> = {
+  rating: 'h.rating DESC, h.review_count DESC, h.id',
+  price: 'h.min_price_cents ASC NULLS LAST, h.id',
+  stars: 'h.stars DESC, h.rating DESC, h.id',
+  // A bare output-column name: `h.rank` would be read as the function call rank(h).
+  relevance: 'search_rank DESC, h.rating DESC, h.id',
+};
+
+/**
+ * hotel_search: one statement. The inner query filters, orders and pages hotels on the partial
+ * indexes; a LATERAL subquery adds each hotel's 3 cheapest room types (room_types_hotel_price_idx).
+ * The text varies only with which filters are present, so each shape gets its own named prepared
+ * statement (at most 2^5 x 4), and every shape has a plan that can use the indexes.
+ */
+export function buildHotelSearch(f: HotelSearchFilter): pg.QueryConfig {
+  const values: unknown[] = [];
+  const param = (v: unknown) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const where = ['h.is_active'];
+  const shape: string[] = [];
+  let rank = '0::real';
+  if (f.city !== undefined) {
+    where.push(`lower(h.city) = lower(${param(f.city)})`);
+    shape.push('city');
+  }
+  if (f.minStars !== undefined) {
+    where.push(`h.stars >= ${param(f.minStars)}`);
+    shape.push('stars');
+  }
+  if (f.minRating !== undefined) {
+    where.push(`h.rating >= ${param(f.minRating)}`);
+    shape.push('rating');
+  }
+  if (f.text !== undefined) {
+    const q = param(f.text);
+    where.push(`h.search_vector @@ websearch_to_tsquery('english', ${q})`);
+    rank = `ts_rank_cd(h.search_vector, websearch_to_tsquery('english', ${q}))`;
+    shape.push('q');
+  }
+  if (f.namePrefix !== undefined) {
+    where.push(`lower(h.name) LIKE ${param(`${escapeLike(f.namePrefix.toLowerCase())}%`)}`);
+    shape.push('name');
+  }
+  const sort = f.sort === 'relevance' && f.text === undefined ? 'rating' : f.sort;
+  const limit = param(f.limit + 1);
+  const offset = param(f.offset);
+  const text = `
+SELECT h.id, h.name, h.city, h.country, h.stars, h.rating, h.review_count AS "reviewCount",
+       h.lat, h.lng, h.amenities, h.currency, h.min_price_cents AS "minPriceCents",
+       COALESCE(r.rooms, '[]'::json) AS "cheapestRooms"
+FROM (
+  SELECT h.id, h.name, h.city, h.country, h.stars, h.rating, h.review_count, h.lat, h.lng,
+         h.amenities, h.currency, h.min_price_cents, ${rank} AS search_rank
+  FROM hotels h
+  WHERE ${where.join('\n    AND ')}
+  ORDER BY ${ORDER_BY[sort]}
+  LIMIT ${limit} OFFSET ${offset}
+) h
+LEFT JOIN LATERAL (
+  SELECT json_agg(json_build_object('id', c.id, 'name', c.name, 'capacity', c.capacity,
+                                    'basePriceCents', c.base_price_cents)
+                  ORDER BY c.base_price_cents, c.id) AS rooms
+  FROM (
+    SELECT rt.id, rt.name, rt.capacity, rt.base_price_cents
+    FROM room_types rt
+    WHERE rt.hotel_id = h.id
+    ORDER BY rt.base_price_cents, rt.id
+    LIMIT 3
+  ) c
+) r ON true
+ORDER BY ${ORDER_BY[sort]}`;
+  return { name: `hotel_search:${shape.join('+') || 'all'}:${sort}`, text, values };
+}
+
+export class HotelRepository {
+  readonly #pool: Pick<pg.Pool, 'query'>;
+  constructor(pool: Pick<pg.Pool, 'query'>) {
+    this.#pool = pool;
+  }
+
+  /** Returns up to `limit + 1` rows, so the caller can tell whether another page exists. */
+  async search(filter: HotelSearchFilter): Promise<HotelSearchItem[]> {
+    const { rows } = await this.#pool.query<HotelSearchItem>(buildHotelSearch(filter));
+    return rows;
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,34 @@
+import type { Database } from '../../platform/db/index.ts';
+import { appError } from '../../platform/http/index.ts';
+import { HotelRepository } from './hotel-repository.ts';
+import { type HotelSearchQuery, type HotelSearchResponse, MAX_SEARCH_WINDOW } from './search-schema.ts';
+
+export class HotelService {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async search(query: HotelSearchQuery): Promise<HotelSearchResponse> {
+    const { page, limit } = query;
+    const offset = (page - 1) * limit;
+    if (offset + limit > MAX_SEARCH_WINDOW) {
+      throw appError('VALIDATION', `page x limit must not exceed ${MAX_SEARCH_WINDOW}; narrow the search instead`, {
+        details: [{ field: 'page', message: `page x limit must be <= ${MAX_SEARCH_WINDOW}` }],
+      });
+    }
+    const rows = await this.#db.read((pool) =>
+      new HotelRepository(pool).search({
+        city: query.city?.trim(),
+        minStars: query.stars,
+        minRating: query.minRating,
+        text: query.q?.trim() || undefined,
+        namePrefix: query.name?.trim() || undefined,
+        sort: query.sort ?? (query.q ? 'relevance' : 'rating'),
+        limit,
+        offset,
+      }),
+    );
+    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+  }
+}

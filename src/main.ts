@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { buildApp, MIGRATIONS_DIR } from './app/build-app.ts';
+import { isDatabaseEmpty, resetDemoData, type SeedScale, seedDatabase } from './app/seed/seed.ts';
+import { cliLogger } from './cli/logger.ts';
+import { progressReporter } from './cli/progress.ts';
+import { type Config, ConfigError, configMarkdownTable, loadConfig } from './platform/config/index.ts';
+import { openDatabase, runMigrations } from './platform/db/index.ts';
+import { installSignalHandlers } from './platform/http/index.ts';
+
+const USAGE = `Usage: innkeep <command> [options]
+
+Commands:
+  start                         Start the API (default). Migrates, seeds demo data into an empty database.
+  db migrate                    Apply pending migrations and exit.
+  db seed [--scale S] [--seed N] [--reset]
+                                Load demo data: S = small (default) | medium | large. --reset empties
+                                the domain tables first (destroys data).
+  config [--markdown]           Print the configuration variables.
+  help                          Show this text.
+
+Configuration comes from environment variables (and ./.env); see README.md.`;
+
+const SCALES: readonly SeedScale[] = ['small', 'medium', 'large'];
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      scale: { type: 'string', default: 'small' },
+      seed: { type: 'string', default: '42' },
+      reset: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command = 'start', sub] = positionals;
+  if (values.help || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === 'config') {
+    console.log(values.markdown ? configMarkdownTable() : USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  if (command === 'start') return start(config);
+  if (command === 'db' && sub === 'migrate') return migrate(config);
+  if (command === 'db' && sub === 'seed') {
+    const scale = values.scale as SeedScale;
+    const seed = Number(values.seed);
+    if (!SCALES.includes(scale)) return usageError(`--scale must be one of ${SCALES.join(', ')}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) return usageError('--seed must be a whole number');
+    return seedCommand(config, scale, seed, values.reset);
+  }
+  return usageError(`Unknown command: ${positionals.join(' ')}`);
+}
+
+async function start(config: Config): Promise<number> {
+  const logger = cliLogger(config);
+  const app = await buildApp(config, { logger, deferReady: true });
+  installSignalHandlers(app, app.innkeep.lifecycle, {
+    drainDelayMs: config.http.shutdownDrainDelayMs,
+    timeoutMs: config.http.shutdownTimeoutMs,
+  });
+  const { db } = app.innkeep;
+  if (config.db.seedOnEmpty !== 'none' && (await isDatabaseEmpty(db.pool))) {
+    logger.info({ scale: config.db.seedOnEmpty }, 'empty database: loading demo data');
+    await seed(db.pool, config.db.seedOnEmpty, 42);
+  }
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  app.innkeep.lifecycle.markReady();
+  const url = address.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
+  logger.info({ url, database: db.target, embedded: db.embedded }, 'Innkeep is listening');
+  console.log(`\nInnkeep is ready at ${url}  (try ${url}/api/hotels/search?city=paris)\n`);
+  return -1; // keep running; the signal handler exits
+}
+
+async function migrate(config: Config): Promise<number> {
+  const logger = cliLogger(config);
+  const db = await openDatabase(config.db, logger);
+  try {
+    const status = await runMigrations(db.pool, MIGRATIONS_DIR, logger);
+    console.log(`migrations: ${status.applied}/${status.total} applied on ${db.target}`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function seedCommand(config: Config, scale: SeedScale, seedNumber: number, reset: boolean): Promise<number> {
+  const logger = cliLogger(config);
+  const db = await openDatabase(config.db, logger);
+  try {
+    await runMigrations(db.pool, MIGRATIONS_DIR, logger);
+    if (!(await isDatabaseEmpty(db.pool))) {
+      if (!reset) {
+        console.error('The database already has data. Re-run with --reset to replace it (this deletes all domain data).');
+        return 1;
+      }
+      await resetDemoData(db.pool);
+    }
+    const result = await seed(db.pool, scale, seedNumber);
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function seed(pool: Parameters<typeof seedDatabase>[0], scale: SeedScale, seedNumber: number) {
+  const progress = progressReporter(`seed ${scale}`);
+  try {
+    return await seedDatabase(pool, { scale, seed: seedNumber, onProgress: (p) => progress.update(p.step, p.done, p.total) });
+  } finally {
+    progress.stop();
+  }
+}
+
+function usageError(message: string): number {
+  console.error(`${message}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(err);
+    process.exitCode = 1;
+  },
+);

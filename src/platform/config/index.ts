@@ -1,0 +1,2 @@
+export type { Config, ConfigIssue, DbConfig, LoadConfigOptions, LogLevel, SeedScale } from './config.ts';
+export { ConfigError, configMarkdownTable, loadConfig } from './config.ts';

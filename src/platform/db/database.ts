@@ -1,0 +1,85 @@
+import type pg from 'pg';
+import type { DbConfig } from '../config/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded.ts';
+import { createPool, type PoolStats, poolStats } from './pool.ts';
+import { retryTransientRead } from './transient.ts';
+
+/**
+ * The database handle the rest of the app receives: one pool, plus the embedded server when
+ * no DATABASE_URL was given. Read replicas plug in here later (reads vs writes).
+ */
+export interface Database {
+  readonly pool: pg.Pool;
+  /** Where the pool points, without the password. */
+  readonly target: string;
+  readonly embedded: boolean;
+  /** Runs an idempotent read, retrying transient failures (bounded by DB_QUERY_RETRIES). */
+  read<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T>;
+  /** A bounded round-trip for health probes; throws on failure or timeout. */
+  ping(timeoutMs: number): Promise<number>;
+  stats(): PoolStats;
+  /** Drains the pool, then stops the embedded server if there is one. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database: DATABASE_URL if set, else an embedded PostgreSQL.
+ *
+ * @example
+ * const db = await openDatabase(config.db, logger);
+ * const { rows } = await db.read((pool) => pool.query('SELECT 1 AS one'));
+ * await db.close();
+ */
+export async function openDatabase(config: DbConfig, logger: Logger): Promise<Database> {
+  const log = logger.child({ component: 'db' });
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let url = config.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(config.dataDir, logger);
+    url = embedded.url;
+  }
+  const pool = createPool(url, config, log);
+  let closing: Promise<void> | undefined;
+  return {
+    pool,
+    target: redact(url),
+    embedded: embedded !== undefined,
+    read: (fn) =>
+      retryTransientRead(() => fn(pool), {
+        retries: config.readRetries,
+        onRetry: (err, attempt) => log.warn({ err, attempt }, 'transient database error; retrying read'),
+      }),
+    async ping(timeoutMs) {
+      const startedAt = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`database ping exceeded ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([pool.query({ name: 'ping', text: 'SELECT 1' }), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return performance.now() - startedAt;
+    },
+    stats: () => poolStats(pool),
+    close() {
+      closing ??= (async () => {
+        await pool.end().catch((err: unknown) => log.warn({ err }, 'closing the pool failed'));
+        await embedded?.stop();
+      })();
+      return closing;
+    },
+  };
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable)';
+  }
+}

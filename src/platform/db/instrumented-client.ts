@@ -1,0 +1,85 @@
+import pg from 'pg';
+import type { Logger } from '../observability/logger.ts';
+import { currentRequestContext } from '../observability/request-context.ts';
+
+export interface QueryObserverOptions {
+  readonly logger: Logger;
+  readonly slowQueryWarnMs: number;
+  readonly slowQueryDebugMs: number;
+}
+
+type Callback = (err: Error | null, res: unknown) => void;
+
+/**
+ * A `pg.Client` that counts every statement against the current request context and logs slow ones
+ * with the statement's name (or its first line). Installed through `new pg.Pool({ Client })`, so it
+ * sees pool.query, checked-out clients and transactions alike.
+ */
+export function instrumentedClientClass(options: QueryObserverOptions): typeof pg.Client {
+  const { logger, slowQueryWarnMs, slowQueryDebugMs } = options;
+
+  const observe = (query: unknown, startedAt: number, err: unknown) => {
+    const durationMs = performance.now() - startedAt;
+    const ctx = currentRequestContext();
+    if (ctx) ctx.queryTimeMs += durationMs;
+    if (durationMs < slowQueryDebugMs && durationMs < slowQueryWarnMs) return;
+    const entry = {
+      statement: statementName(query),
+      durationMs: Math.round(durationMs * 10) / 10,
+      requestId: ctx?.requestId,
+      failed: err ? true : undefined,
+    };
+    if (durationMs >= slowQueryWarnMs) logger.warn(entry, 'slow query');
+    else logger.debug(entry, 'slow query');
+  };
+
+  class InstrumentedClient extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads cannot be re-declared generically
+    override query(...args: any[]): any {
+      const query = args[0];
+      // Cursors and other submittables stream; they are counted but not timed.
+      const ctx = currentRequestContext();
+      if (ctx) ctx.queryCount++;
+      if (query && typeof query === 'object' && typeof query.submit === 'function') {
+        return super.query(...(args as [never]));
+      }
+      const startedAt = performance.now();
+      const cbIndex = args.findIndex((a) => typeof a === 'function');
+      if (cbIndex >= 0) {
+        const cb = args[cbIndex] as Callback;
+        args[cbIndex] = (err: Error | null, res: unknown) => {
+          observe(query, startedAt, err);
+          cb(err, res);
+        };
+        return super.query(...(args as [never]));
+      }
+      const result = super.query(...(args as [never])) as unknown as Promise<unknown>;
+      return result.then(
+        (res) => {
+          observe(query, startedAt, null);
+          return res;
+        },
+        (err: unknown) => {
+          observe(query, startedAt, err);
+          throw err;
+        },
+      );
+    }
+  }
+  return InstrumentedClient as unknown as typeof pg.Client;
+}
+
+function statementName(query: unknown): string {
+  if (typeof query === 'string') return firstLine(query);
+  if (query && typeof query === 'object') {
+    const q = query as { name?: string; text?: string };
+    if (q.name) return q.name;
+    if (q.text) return firstLine(q.text);
+  }
+  return 'unknown';
+}
+
+function firstLine(text: string): string {
+  const compact = text.replace(/\s+/g, ' ').trim();
+  return compact.length > 120 ? `${compact.slice(0, 117)}...` : compact;
+}

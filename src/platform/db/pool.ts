@@ -1,0 +1,65 @@
+import pg from 'pg';
+import type { DbConfig } from '../config/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import { instrumentedClientClass } from './instrumented-client.ts';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const DATE_OID = 1082;
+
+/**
+ * Type parsers shared by every pool: int8 and numeric as JS numbers (ids, counts, ratings stay far
+ * below 2^53), and `date` as the plain 'YYYY-MM-DD' string, because a calendar date is not an instant
+ * and turning it into a JS Date shifts it by the process time zone.
+ */
+export const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => (v === null ? null : Number(v));
+    if (oid === DATE_OID) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface PoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+  readonly max: number;
+}
+
+/**
+ * A `pg` Pool with bounded size and timeouts, a server-side statement timeout, and the query hook.
+ *
+ * @example
+ * const pool = createPool('postgres://127.0.0.1/test', config.db, logger);
+ * const { rows } = await pool.query({ name: 'one', text: 'SELECT 1 AS one' });
+ */
+export function createPool(
+  url: string,
+  config: DbConfig,
+  logger: Logger,
+  applicationName = 'innkeep',
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: config.poolMax,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    statement_timeout: config.statementTimeoutMs || undefined,
+    application_name: applicationName,
+    keepAlive: true,
+    types: pgTypes,
+    Client: instrumentedClientClass({
+      logger,
+      slowQueryWarnMs: config.slowQueryWarnMs,
+      slowQueryDebugMs: config.slowQueryDebugMs,
+    }),
+  });
+  // An idle client losing its server (restart, failover) must not crash the process.
+  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; it was discarded'));
+  return pool;
+}
+
+export function poolStats(pool: pg.Pool): PoolStats {
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max };
+}

@@ -1,0 +1,101 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { translatePgError } from '../db/pg-errors.ts';
+import { AppError, appError, type ErrorDetail } from './errors.ts';
+
+/** The one error body every endpoint returns. */
+export interface ErrorBody {
+  success: false;
+  error: string;
+  message: string;
+  statusCode: number;
+  code: string;
+  timestamp: string;
+  path: string;
+  requestId: string;
+  details?: readonly ErrorDetail[];
+  hint?: string;
+  stack?: string;
+}
+
+const FASTIFY_CODES: Record<string, Parameters<typeof appError>[0]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION',
+};
+
+/**
+ * Installs the error and not-found handlers: every failure leaves as `ErrorBody`, PostgreSQL errors
+ * are translated, 5xx are logged with their cause and never expose internals outside development.
+ */
+export function registerErrorHandling(app: FastifyInstance, options: { exposeStack: boolean }): void {
+  app.setErrorHandler((err: FastifyError | Error, request, reply) => {
+    const appErr = toAppError(err);
+    if (appErr.statusCode >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: appErr.code, statusCode: appErr.statusCode }, appErr.message);
+    if (appErr.headers) reply.headers(appErr.headers);
+    const body = errorBody(request, appErr);
+    if (options.exposeStack && appErr.statusCode >= 500) body.stack = err.stack;
+    return reply.code(appErr.statusCode).type('application/json; charset=utf-8').send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = appError('ROUTE_NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`);
+    return reply.code(404).send(errorBody(request, err));
+  });
+}
+
+export function errorBody(request: FastifyRequest, err: AppError): ErrorBody {
+  return {
+    success: false,
+    error: STATUS_CODES[err.statusCode] ?? 'Error',
+    message: err.message,
+    statusCode: err.statusCode,
+    code: err.code,
+    timestamp: new Date().toISOString(),
+    path: request.url,
+    requestId: String(request.id),
+    ...(err.details ? { details: err.details } : {}),
+    ...(err.hint ? { hint: err.hint } : {}),
+  };
+}
+
+function toAppError(err: FastifyError | Error): AppError {
+  if (err instanceof AppError) return err;
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    const details = fe.validation.map((v) => validationDetail(fe.validationContext, v));
+    return appError('VALIDATION', `Invalid ${fe.validationContext ?? 'request'}: ${details.map((d) => `${d.field ? `${d.field} ` : ''}${d.message}`).join('; ')}`, {
+      details,
+    });
+  }
+  const pg = translatePgError(err);
+  if (pg) return pg;
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return appError(mapped, fe.message, { cause: err });
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new AppError(fe.code ?? `E_HTTP_${fe.statusCode}`, fe.statusCode, fe.message, { cause: err });
+  }
+  return appError('INTERNAL', undefined, { cause: err });
+}
+
+interface AjvLikeError {
+  instancePath?: string;
+  message?: string;
+  keyword?: string;
+  params?: Record<string, unknown>;
+}
+
+function validationDetail(context: string | undefined, v: AjvLikeError): ErrorDetail {
+  const path = (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
+  const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
+  const field = [path, typeof extra === 'string' ? extra : ''].filter(Boolean).join('.') || context || undefined;
+  let message = v.message ?? 'is invalid';
+  if (v.keyword === 'additionalProperties') message = 'is not a known parameter';
+  if (v.keyword === 'required') message = 'is required';
+  const allowed = v.params?.allowedValues;
+  if (Array.isArray(allowed)) message = `must be one of ${allowed.join(', ')}`;
+  return { ...(field ? { field } : {}), message, ...(context ? { in: context } : {}) };
+}

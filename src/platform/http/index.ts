@@ -1,0 +1,8 @@
+export type { HttpServer, HttpServerOptions } from './create-server.ts';
+export { createHttpServer } from './create-server.ts';
+export type { ErrorBody } from './error-handler.ts';
+export { errorBody } from './error-handler.ts';
+export type { AppErrorOptions, ErrorCodeName, ErrorDetail } from './errors.ts';
+export { AppError, appError, ErrorCodes } from './errors.ts';
+export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';
+export { installSignalHandlers, Lifecycle, shutdown } from './lifecycle.ts';

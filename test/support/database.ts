@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../../src/platform/config/index.ts';
+import { createPool } from '../../src/platform/db/pool.ts';
+import { runMigrations } from '../../src/platform/db/migrate.ts';
+import { startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
+import { recordingLogger } from './silent-logger.ts';
+
+export const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
+
+export interface TestDatabase {
+  /** Connection string of a fresh, empty database that only this test file uses. */
+  readonly url: string;
+  /** A pool on it (instrumented like the app's); closed by drop(). */
+  readonly pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+let embeddedAdminUrl: Promise<string> | undefined;
+
+/**
+ * The server the integration tests run on. `scripts/test.ts` sets TEST_ADMIN_DATABASE_URL (once to an
+ * embedded PostgreSQL, once to the machine's PostgreSQL); run alone, a test file starts its own
+ * embedded server in a temporary directory.
+ */
+export function testTarget(): 'embedded' | 'external' {
+  return process.env.TEST_TARGET === 'external' ? 'external' : 'embedded';
+}
+
+async function adminUrl(): Promise<string> {
+  const fromEnv = process.env.TEST_ADMIN_DATABASE_URL;
+  if (fromEnv) return fromEnv;
+  embeddedAdminUrl ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'innkeep-test-'));
+    const server = await startEmbeddedPostgres(dir, recordingLogger());
+    process.once('beforeExit', () => void server.stop().then(() => rm(dir, { recursive: true, force: true })));
+    return server.url;
+  })();
+  return embeddedAdminUrl;
+}
+
+/** Creates an empty database (optionally migrated) on the test server. */
+export async function createTestDatabase(options: { migrate?: boolean } = { migrate: true }): Promise<TestDatabase> {
+  const admin = await adminUrl();
+  const name = `innkeep_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const config = loadConfig({ env: { DATABASE_URL: url }, envFile: false });
+  const pool = createPool(url, config.db, recordingLogger(), 'innkeep-test');
+  if (options.migrate !== false) await runMigrations(pool, MIGRATIONS, recordingLogger());
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
