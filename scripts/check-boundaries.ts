@@ -21,7 +21,9 @@ for (const file of walk(platform)) {
 }
 
 if (violations.length > 0) {
-  console.error(`src/platform must not import src/app, src/cli or src/main.ts:\n  ${violations.join('\n  ')}`);
+  console.error(
+    `src/platform must not import src/app, src/cli or src/main.ts:\n  ${violations.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log('boundaries: src/platform imports nothing from the app');

@@ -76,7 +76,11 @@ async function runPass(target: 'embedded' | 'external', adminUrl: string): Promi
   });
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   const count = (label: string) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(tail)?.[1] ?? 0);
-  const pass = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+  const pass = {
+    passed: count('pass'),
+    failed: count('fail') + count('cancelled'),
+    skipped: count('skipped') + count('todo'),
+  };
   if (code !== 0 && pass.failed === 0) pass.failed = 1;
   totals.passed += pass.passed;
   totals.failed += pass.failed;

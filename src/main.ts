@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
     const scale = values.scale as SeedScale;
     const seed = Number(values.seed);
     if (!SCALES.includes(scale)) return usageError(`--scale must be one of ${SCALES.join(', ')}`);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) return usageError('--seed must be a whole number');
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1)
+      return usageError('--seed must be a whole number');
     return seedCommand(config, scale, seed, values.reset);
   }
   return usageError(`Unknown command: ${positionals.join(' ')}`);
@@ -89,14 +90,21 @@ async function migrate(config: Config): Promise<number> {
   }
 }
 
-async function seedCommand(config: Config, scale: SeedScale, seedNumber: number, reset: boolean): Promise<number> {
+async function seedCommand(
+  config: Config,
+  scale: SeedScale,
+  seedNumber: number,
+  reset: boolean,
+): Promise<number> {
   const logger = cliLogger(config);
   const db = await openDatabase(config.db, logger);
   try {
     await runMigrations(db.pool, MIGRATIONS_DIR, logger);
     if (!(await isDatabaseEmpty(db.pool))) {
       if (!reset) {
-        console.error('The database already has data. Re-run with --reset to replace it (this deletes all domain data).');
+        console.error(
+          'The database already has data. Re-run with --reset to replace it (this deletes all domain data).',
+        );
         return 1;
       }
       await resetDemoData(db.pool);
@@ -112,7 +120,11 @@ async function seedCommand(config: Config, scale: SeedScale, seedNumber: number,
 async function seed(pool: Parameters<typeof seedDatabase>[0], scale: SeedScale, seedNumber: number) {
   const progress = progressReporter(`seed ${scale}`);
   try {
-    return await seedDatabase(pool, { scale, seed: seedNumber, onProgress: (p) => progress.update(p.step, p.done, p.total) });
+    return await seedDatabase(pool, {
+      scale,
+      seed: seedNumber,
+      onProgress: (p) => progress.update(p.step, p.done, p.total),
+    });
   } finally {
     progress.stop();
   }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../src/app/build-app.ts';
 import { runMigrations } from '../src/platform/db/index.ts';
 import { createHttpServer, Lifecycle, shutdown } from '../src/platform/http/index.ts';
@@ -42,7 +42,8 @@ describe('booting the app', () => {
       assert.equal(body.checks.database.status, 'up');
       assert.equal(body.checks.database.embedded, false);
       assert.equal(typeof body.checks.database.latencyMs, 'number');
-      for (const key of ['total', 'idle', 'waiting', 'max']) assert.equal(typeof body.checks.database.pool[key], 'number');
+      for (const key of ['total', 'idle', 'waiting', 'max'])
+        assert.equal(typeof body.checks.database.pool[key], 'number');
       const search = await app.inject('/api/hotels/search');
       assert.deepEqual(search.json(), { data: [], page: 1, limit: 20, hasMore: false });
     } finally {

@@ -22,10 +22,28 @@ interface Page {
 
 // name, city, country, stars, rating, active, description, room prices
 const HOTELS: [string, string, string, number, number, boolean, string, number[]][] = [
-  ['Grand Palace', 'Paris', 'France', 5, 4.8, true, 'Luxury spa and rooftop bar near the Louvre', [42000, 30000, 55000, 28000, 90000]],
+  [
+    'Grand Palace',
+    'Paris',
+    'France',
+    5,
+    4.8,
+    true,
+    'Luxury spa and rooftop bar near the Louvre',
+    [42000, 30000, 55000, 28000, 90000],
+  ],
   ['Hotel du Nord', 'Paris', 'France', 3, 4.1, true, 'Family hotel by the canal', [9000, 12000]],
   ['Le Petit', 'Paris', 'France', 2, 3.5, true, 'Budget rooms close to the metro', [5000]],
-  ['Grandview Suites', 'Paris', 'France', 4, 4.5, true, 'Business hotel with meeting rooms and a spa', [20000, 18000, 25000, 19000]],
+  [
+    'Grandview Suites',
+    'Paris',
+    'France',
+    4,
+    4.5,
+    true,
+    'Business hotel with meeting rooms and a spa',
+    [20000, 18000, 25000, 19000],
+  ],
   ['Closed Inn', 'Paris', 'France', 4, 5.0, false, 'Closed for renovation, rooftop spa', [10000]],
   ['Maison Sans Chambres', 'Paris', 'France', 3, 4.3, true, 'Rooms not yet on sale', []],
   ['Alfama Views', 'Lisbon', 'Portugal', 4, 4.6, true, 'Rooftop terrace over the river', [11000, 13000]],
@@ -117,14 +135,24 @@ describe('GET /api/hotels/search', () => {
   it('when searching text, then matches rank by relevance and inactive hotels never appear', async () => {
     const { res, body } = await search('q=rooftop%20spa');
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(body.data.map((h) => h.name), ['Grand Palace']);
+    assert.deepEqual(
+      body.data.map((h) => h.name),
+      ['Grand Palace'],
+    );
     const { body: spa } = await search('q=spa');
-    assert.deepEqual(spa.data.map((h) => h.name).sort(), ['Grand Palace', 'Grandview Suites', 'Shinjuku Tower']);
+    assert.deepEqual(spa.data.map((h) => h.name).sort(), [
+      'Grand Palace',
+      'Grandview Suites',
+      'Shinjuku Tower',
+    ]);
   });
 
   it('when a name prefix is given, then it matches case-insensitively and treats % and _ literally', async () => {
     const { body } = await search('name=GRAND');
-    assert.deepEqual(body.data.map((h) => h.name), ['Grand Palace', 'Grandview Suites']);
+    assert.deepEqual(
+      body.data.map((h) => h.name),
+      ['Grand Palace', 'Grandview Suites'],
+    );
     const { body: wild } = await search('name=%25');
     assert.deepEqual(wild.data, []);
   });
@@ -140,11 +168,22 @@ describe('GET /api/hotels/search', () => {
       assert.equal(body.hasMore, page < 4);
       seen.push(...body.data.map((h) => h.name));
     }
-    assert.deepEqual(seen, full.data.map((h) => h.name));
+    assert.deepEqual(
+      seen,
+      full.data.map((h) => h.name),
+    );
   });
 
   it('when any combination of filters and sort is used, then exactly one SQL statement runs', async () => {
-    const filters = ['', 'city=paris', 'stars=3', 'minRating=4', 'q=spa', 'name=gr', 'city=paris&stars=3&minRating=4&q=spa&name=gr'];
+    const filters = [
+      '',
+      'city=paris',
+      'stars=3',
+      'minRating=4',
+      'q=spa',
+      'name=gr',
+      'city=paris&stars=3&minRating=4&q=spa&name=gr',
+    ];
     for (const filter of filters) {
       for (const sort of ['rating', 'price', 'stars', 'relevance']) {
         const { res } = await search(`${filter}&sort=${sort}`);
@@ -168,7 +207,11 @@ describe('GET /api/hotels/search', () => {
   ];
   for (const [query, field] of badQueries) {
     it(`when the query is "${query.slice(0, 30)}", then 400 names ${field} in the standard error format`, async () => {
-      const res = await app.inject({ method: 'GET', url: `/api/hotels/search?${query}`, headers: { 'x-request-id': 'req-42' } });
+      const res = await app.inject({
+        method: 'GET',
+        url: `/api/hotels/search?${query}`,
+        headers: { 'x-request-id': 'req-42' },
+      });
       assert.equal(res.statusCode, 400);
       const body = res.json();
       for (const key of ERROR_FIELDS) assert.ok(key in body, `missing ${key}`);

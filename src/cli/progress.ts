@@ -6,7 +6,10 @@ export interface ProgressReporter {
 }
 
 /** A progress bar on a terminal, plain "step n/total" lines otherwise (CI logs, pipes). */
-export function progressReporter(title: string, stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+export function progressReporter(
+  title: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): ProgressReporter {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       { format: `${title} [{bar}] {percentage}% | {step}`, stream, hideCursor: true },

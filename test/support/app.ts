@@ -3,7 +3,10 @@ import { loadConfig } from '../../src/platform/config/index.ts';
 
 /** Builds the real app on the given database with quiet logs and no demo data. */
 export function testConfig(env: Record<string, string | undefined> = {}) {
-  return loadConfig({ env: { LOG_LEVEL: 'silent', NODE_ENV: 'test', DB_SEED_ON_EMPTY: 'none', ...env }, envFile: false });
+  return loadConfig({
+    env: { LOG_LEVEL: 'silent', NODE_ENV: 'test', DB_SEED_ON_EMPTY: 'none', ...env },
+    envFile: false,
+  });
 }
 
 export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}) {
@@ -17,4 +20,13 @@ export function queryCount(headers: Record<string, unknown>): number {
   return match ? Number(match[1]) : 0;
 }
 
-export const ERROR_FIELDS = ['code', 'error', 'message', 'path', 'requestId', 'statusCode', 'success', 'timestamp'];
+export const ERROR_FIELDS = [
+  'code',
+  'error',
+  'message',
+  'path',
+  'requestId',
+  'statusCode',
+  'success',
+  'timestamp',
+];

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/platform/config/index.ts';
-import { createPool } from '../../src/platform/db/pool.ts';
-import { runMigrations } from '../../src/platform/db/migrate.ts';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
+import { runMigrations } from '../../src/platform/db/migrate.ts';
+import { createPool } from '../../src/platform/db/pool.ts';
 import { recordingLogger } from './silent-logger.ts';
 
 export const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
@@ -36,14 +36,19 @@ async function adminUrl(): Promise<string> {
   embeddedAdminUrl ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'innkeep-test-'));
     const server = await startEmbeddedPostgres(dir, recordingLogger());
-    process.once('beforeExit', () => void server.stop().then(() => rm(dir, { recursive: true, force: true })));
+    process.once(
+      'beforeExit',
+      () => void server.stop().then(() => rm(dir, { recursive: true, force: true })),
+    );
     return server.url;
   })();
   return embeddedAdminUrl;
 }
 
 /** Creates an empty database (optionally migrated) on the test server. */
-export async function createTestDatabase(options: { migrate?: boolean } = { migrate: true }): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrate?: boolean } = { migrate: true },
+): Promise<TestDatabase> {
   const admin = await adminUrl();
   const name = `innkeep_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });

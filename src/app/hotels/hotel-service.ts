@@ -13,9 +13,13 @@ export class HotelService {
     const { page, limit } = query;
     const offset = (page - 1) * limit;
     if (offset + limit > MAX_SEARCH_WINDOW) {
-      throw appError('VALIDATION', `page x limit must not exceed ${MAX_SEARCH_WINDOW}; narrow the search instead`, {
-        details: [{ field: 'page', message: `page x limit must be <= ${MAX_SEARCH_WINDOW}` }],
-      });
+      throw appError(
+        'VALIDATION',
+        `page x limit must not exceed ${MAX_SEARCH_WINDOW}; narrow the search instead`,
+        {
+          details: [{ field: 'page', message: `page x limit must be <= ${MAX_SEARCH_WINDOW}` }],
+        },
+      );
     }
     const rows = await this.#db.read((pool) =>
       new HotelRepository(pool).search({

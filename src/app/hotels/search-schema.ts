@@ -9,7 +9,9 @@ export const HotelSearchQuery = Type.Object(
     city: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'City, case-insensitive' })),
     stars: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'Minimum star class' })),
     minRating: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (web syntax)' })),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Full-text search (web syntax)' }),
+    ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Hotel name prefix' })),
     sort: Type.Optional(
       Type.Union(

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
-import { LOG_LEVELS, SEED_SCALES, type Setting, settings } from './settings.ts';
+import { type LOG_LEVELS, type SEED_SCALES, type Setting, settings } from './settings.ts';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type SeedScale = (typeof SEED_SCALES)[number];
@@ -50,7 +50,10 @@ export class ConfigError extends Error {
   constructor(issues: readonly ConfigIssue[]) {
     super(
       `Invalid configuration:\n${issues
-        .map((i) => `  - ${i.variable}${i.value === undefined ? '' : `=${JSON.stringify(i.value)}`}: ${i.message}`)
+        .map(
+          (i) =>
+            `  - ${i.variable}${i.value === undefined ? '' : `=${JSON.stringify(i.value)}`}: ${i.message}`,
+        )
         .join('\n')}`,
     );
     this.name = 'ConfigError';
@@ -123,7 +126,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 /** The configuration table for the README, generated from the settings list. */
 export function configMarkdownTable(): string {
   const rows = settings.map(
-    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${String(s.default)}\``} | ${s.description} |`,
+    (s) =>
+      `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${String(s.default)}\``} | ${s.description} |`,
   );
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
@@ -140,7 +144,8 @@ function readEnvFile(file: string | false): Record<string, string> {
 
 function coerce(schema: TSchema, text: string): unknown {
   const type = (schema as { type?: string }).type;
-  if (type === 'integer' || type === 'number') return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+  if (type === 'integer' || type === 'number')
+    return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
   if (type === 'boolean') {
     const t = text.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(t)) return true;
@@ -172,4 +177,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-

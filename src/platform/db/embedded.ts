@@ -45,7 +45,10 @@ const DATABASE = 'innkeep';
  * // ... later
  * await embedded.stop();
  */
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  logger: Logger,
+): Promise<EmbeddedPostgresHandle> {
   const log = logger.child({ component: 'embedded-postgres' });
   const pgDir = join(dataDir, 'pg');
   await mkdir(dataDir, { recursive: true });
@@ -69,9 +72,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
       createPostgresUser: isRoot,
       initdbFlags: ['--encoding=UTF8', '--locale=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
       postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
       ],
       onLog: (message) => log.debug({ pg: message.trim() }, 'postgres'),
       onError: (err) => log.warn({ err }, 'postgres reported an error'),
@@ -85,7 +91,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
       await server.start();
       const url = connectionUrl(creds, port, 'postgres');
       await ensureDatabase(url, creds.database);
-      const child = (server as unknown as { process?: { pid?: number; kill(signal: string): boolean } }).process;
+      const child = (server as unknown as { process?: { pid?: number; kill(signal: string): boolean } })
+        .process;
       // If this process dies without a graceful stop, take the server down with it.
       const onExit = () => child?.kill('SIGINT');
       process.once('exit', onExit);
@@ -195,4 +202,3 @@ function freePort(): Promise<number> {
     });
   });
 }
-

@@ -4,7 +4,7 @@ export type { EmbeddedPostgresHandle } from './embedded.ts';
 export { startEmbeddedPostgres } from './embedded.ts';
 export type { MigrationStatus } from './migrate.ts';
 export { migrationStatus, runMigrations } from './migrate.ts';
+export { isPgError, translatePgError } from './pg-errors.ts';
 export type { PoolStats } from './pool.ts';
 export { createPool, pgTypes, poolStats } from './pool.ts';
 export { isTransientDbError, retryTransientRead } from './transient.ts';
-export { isPgError, translatePgError } from './pg-errors.ts';

@@ -13,7 +13,10 @@ interface PgErrorLike {
 export function isPgError(err: unknown): err is PgErrorLike {
   if (!err || typeof err !== 'object') return false;
   const e = err as PgErrorLike;
-  return (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string') || isTransientDbError(err);
+  return (
+    (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string') ||
+    isTransientDbError(err)
+  );
 }
 
 /**
@@ -22,16 +25,24 @@ export function isPgError(err: unknown): err is PgErrorLike {
  */
 export function translatePgError(err: unknown): AppError | undefined {
   if (!isPgError(err)) return undefined;
-  const constraint = err.constraint ? [{ message: `constraint ${err.constraint}`, constraint: err.constraint }] : undefined;
+  const constraint = err.constraint
+    ? [{ message: `constraint ${err.constraint}`, constraint: err.constraint }]
+    : undefined;
   switch (err.code) {
     case '23505':
-      return appError('CONFLICT', 'A resource with the same unique value already exists', { details: constraint, cause: err });
+      return appError('CONFLICT', 'A resource with the same unique value already exists', {
+        details: constraint,
+        cause: err,
+      });
     case '23503':
       return appError('INVALID_REFERENCE', undefined, { details: constraint, cause: err });
     case '23514':
     case '23502':
     case '23P01':
-      return appError('UNPROCESSABLE', 'The request violates a data rule', { details: constraint, cause: err });
+      return appError('UNPROCESSABLE', 'The request violates a data rule', {
+        details: constraint,
+        cause: err,
+      });
     case '22P02':
     case '22003':
     case '22007':
@@ -52,4 +63,3 @@ export function translatePgError(err: unknown): AppError | undefined {
       return undefined;
   }
 }
-

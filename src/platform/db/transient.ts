@@ -13,7 +13,11 @@ const TRANSIENT_SQLSTATES = new Set([
   '53300', // too_many_connections
 ]);
 const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-const TRANSIENT_MESSAGES = [/Connection terminated/i, /connection timeout/i, /Client has encountered a connection error/i];
+const TRANSIENT_MESSAGES = [
+  /Connection terminated/i,
+  /connection timeout/i,
+  /Client has encountered a connection error/i,
+];
 
 export function isTransientDbError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;

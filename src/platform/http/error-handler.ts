@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { translatePgError } from '../db/pg-errors.ts';
 import { AppError, appError, type ErrorDetail } from './errors.ts';
 
@@ -67,9 +67,13 @@ function toAppError(err: FastifyError | Error): AppError {
   const fe = err as FastifyError;
   if (fe.validation) {
     const details = fe.validation.map((v) => validationDetail(fe.validationContext, v));
-    return appError('VALIDATION', `Invalid ${fe.validationContext ?? 'request'}: ${details.map((d) => `${d.field ? `${d.field} ` : ''}${d.message}`).join('; ')}`, {
-      details,
-    });
+    return appError(
+      'VALIDATION',
+      `Invalid ${fe.validationContext ?? 'request'}: ${details.map((d) => `${d.field ? `${d.field} ` : ''}${d.message}`).join('; ')}`,
+      {
+        details,
+      },
+    );
   }
   const pg = translatePgError(err);
   if (pg) return pg;
@@ -91,7 +95,8 @@ interface AjvLikeError {
 function validationDetail(context: string | undefined, v: AjvLikeError): ErrorDetail {
   const path = (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
   const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
-  const field = [path, typeof extra === 'string' ? extra : ''].filter(Boolean).join('.') || context || undefined;
+  const field =
+    [path, typeof extra === 'string' ? extra : ''].filter(Boolean).join('.') || context || undefined;
   let message = v.message ?? 'is invalid';
   if (v.keyword === 'additionalProperties') message = 'is not a known parameter';
   if (v.keyword === 'required') message = 'is required';

@@ -42,11 +42,24 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
         const startedAt = performance.now();
         try {
           const details = await withTimeout(c.check(timeoutMs), timeoutMs, c.name);
-          return [c.name, { status: 'up', critical: c.critical, latencyMs: round(performance.now() - startedAt), ...details }];
+          return [
+            c.name,
+            {
+              status: 'up',
+              critical: c.critical,
+              latencyMs: round(performance.now() - startedAt),
+              ...details,
+            },
+          ];
         } catch (err) {
           return [
             c.name,
-            { status: 'down', critical: c.critical, latencyMs: round(performance.now() - startedAt), error: (err as Error).message },
+            {
+              status: 'down',
+              critical: c.critical,
+              latencyMs: round(performance.now() - startedAt),
+              error: (err as Error).message,
+            },
           ];
         }
       }),
@@ -63,7 +76,9 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     const gates = options.readinessGates ?? [];
     const closed = [];
     for (const gate of gates) if (!(await gate.isOpen().catch(() => false))) closed.push(gate.name);
-    const down = Object.entries(checks).filter(([, r]) => r.status === 'down').map(([n]) => n);
+    const down = Object.entries(checks)
+      .filter(([, r]) => r.status === 'down')
+      .map(([n]) => n);
     if (down.length > 0 || closed.length > 0) {
       return reply.code(503).send({ status: 'not_ready', down, waitingFor: closed });
     }

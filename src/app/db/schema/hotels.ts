@@ -50,7 +50,9 @@ export const hotels = pgTable(
       .on(sql`lower(${t.city})`, t.stars, t.rating.desc())
       .where(sql`${t.isActive}`),
     // hotel_search by city, sort=price.
-    index('hotels_active_city_price_idx').on(sql`lower(${t.city})`, t.minPriceCents).where(sql`${t.isActive}`),
+    index('hotels_active_city_price_idx')
+      .on(sql`lower(${t.city})`, t.minPriceCents)
+      .where(sql`${t.isActive}`),
     // hotel_search without a city (sort=rating): top-rated first, stops after one page.
     index('hotels_active_rating_idx').on(t.rating.desc(), t.id).where(sql`${t.isActive}`),
     // hotel_search name=prefix (autocomplete): lower(name) LIKE 'abc%'.

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { configMarkdownTable } from '../src/platform/config/index.ts';
+import { createTestDatabase, testTarget } from './support/database.ts';
+
+const MAIN = join(import.meta.dirname, '../src/main.ts');
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+/** The variables the CLI would otherwise inherit from this process (CI, a developer's .env). */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' };
+  return { ...env, ...extra };
+}
+
+function run(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env), cwd: tmpdir() });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('innkeep CLI', () => {
+  it('when configuration is invalid, then start exits 2 naming every bad variable', async () => {
+    const proc = run(['start'], { PORT: 'eighty', DB_POOL_MAX: '0', LOG_LEVEL: 'loud' });
+    assert.equal(await proc.exited, 2);
+    for (const name of ['PORT="eighty"', 'DB_POOL_MAX="0"', 'LOG_LEVEL="loud"']) {
+      assert.match(proc.err(), new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    }
+  });
+
+  it('when the command is unknown, then it exits 2 with the usage text', async () => {
+    const proc = run(['frobnicate'], {});
+    assert.equal(await proc.exited, 2);
+    assert.match(proc.err(), /Unknown command: frobnicate[\s\S]*Usage: innkeep/);
+  });
+
+  it('when started on an empty database, then it seeds demo data, serves search and stops cleanly on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-cli-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const env: Record<string, string> = { INNKEEP_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+    if (testTarget() === 'external') {
+      const db = await createTestDatabase({ migrate: false });
+      cleanups.push(() => db.drop());
+      env.DATABASE_URL = db.url;
+    }
+    const proc = run(['start'], env);
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const match = /Innkeep is ready at (http:\/\/\S+)/.exec(proc.out());
+        if (match) {
+          clearInterval(timer);
+          resolve(match[1]!);
+        }
+      }, 50);
+      void proc.exited.then((code) => {
+        clearInterval(timer);
+        reject(new Error(`exited early with ${code}: ${proc.err()}`));
+      });
+    });
+    const res = await fetch(`${url}/api/hotels/search?limit=5`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { data: { cheapestRooms: unknown[] }[]; hasMore: boolean };
+    assert.equal(body.data.length, 5);
+    assert.equal(body.hasMore, true);
+    assert.ok(body.data.every((h) => h.cheapestRooms.length > 0));
+    assert.equal((await fetch(`${url}/ready`)).status, 200);
+
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited, 0, proc.err());
+    if (testTarget() === 'embedded') {
+      const pid = Number(
+        (await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0],
+      );
+      assert.ok(pid === 0 || !isAlive(pid), 'embedded PostgreSQL stopped with the app');
+    }
+  });
+});
+
+describe('README', () => {
+  it('when the settings change, then the README configuration table is regenerated (npx innkeep config --markdown)', async () => {
+    const readme = await readFile(join(import.meta.dirname, '../README.md'), 'utf8');
+    assert.ok(readme.includes(configMarkdownTable()), 'README configuration table is out of date');
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
