@@ -91,6 +91,8 @@ describe('GET /api/hotels/search', () => {
       ['Grand Palace', 'Grandview Suites', 'Maison Sans Chambres', 'Hotel du Nord', 'Le Petit'],
     );
     assert.equal(queryCount(res.headers), 1);
+    const dbMs = Number(/db;dur=([\d.]+)/.exec(String(res.headers['server-timing']))?.[1]);
+    assert.ok(dbMs > 0, `db time is measured: ${res.headers['server-timing']}`);
     assert.equal(body.hasMore, false);
   });
 

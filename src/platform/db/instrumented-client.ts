@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
-import { currentRequestContext } from '../observability/request-context.ts';
+import { currentRequestContext, type RequestContext } from '../observability/request-context.ts';
 
 export interface QueryObserverOptions {
   readonly logger: Logger;
@@ -18,9 +18,9 @@ type Callback = (err: Error | null, res: unknown) => void;
 export function instrumentedClientClass(options: QueryObserverOptions): typeof pg.Client {
   const { logger, slowQueryWarnMs, slowQueryDebugMs } = options;
 
-  const observe = (query: unknown, startedAt: number, err: unknown) => {
+  // `ctx` is captured when the query starts: completion runs in the socket's async context.
+  const observe = (query: unknown, startedAt: number, err: unknown, ctx: RequestContext | undefined) => {
     const durationMs = performance.now() - startedAt;
-    const ctx = currentRequestContext();
     if (ctx) ctx.queryTimeMs += durationMs;
     if (durationMs < slowQueryDebugMs && durationMs < slowQueryWarnMs) return;
     const entry = {
@@ -48,7 +48,7 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
       if (cbIndex >= 0) {
         const cb = args[cbIndex] as Callback;
         args[cbIndex] = (err: Error | null, res: unknown) => {
-          observe(query, startedAt, err);
+          observe(query, startedAt, err, ctx);
           cb(err, res);
         };
         return super.query(...(args as [never]));
@@ -56,11 +56,11 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
       const result = super.query(...(args as [never])) as unknown as Promise<unknown>;
       return result.then(
         (res) => {
-          observe(query, startedAt, null);
+          observe(query, startedAt, null, ctx);
           return res;
         },
         (err: unknown) => {
-          observe(query, startedAt, err);
+          observe(query, startedAt, err, ctx);
           throw err;
         },
       );
