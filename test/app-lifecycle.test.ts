@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../src/app/build-app.ts';
 import { runMigrations } from '../src/platform/db/index.ts';
@@ -10,8 +10,12 @@ import { createHttpServer, Lifecycle, shutdown } from '../src/platform/http/inde
 import { startTestApp, testConfig } from './support/app.ts';
 import { createTestDatabase, MIGRATIONS } from './support/database.ts';
 import { recordingLogger } from './support/silent-logger.ts';
+import { ensureTestServer } from './support/test-server.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
+before(async () => {
+  cleanups.push(await ensureTestServer());
+});
 after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });

@@ -3,12 +3,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { configMarkdownTable } from '../src/platform/config/index.ts';
 import { createTestDatabase, testTarget } from './support/database.ts';
+import { ensureTestServer } from './support/test-server.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 const cleanups: (() => Promise<unknown>)[] = [];
+before(async () => {
+  cleanups.push(await ensureTestServer());
+});
 after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
 import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { ensureTestServer } from './support/test-server.ts';
 
 interface Item {
   id: number;
@@ -54,7 +55,10 @@ describe('GET /api/hotels/search', () => {
   let db: TestDatabase;
   let app: App;
 
+  let stopServer: () => Promise<void>;
+
   before(async () => {
+    stopServer = await ensureTestServer();
     db = await createTestDatabase();
     for (const [name, city, country, stars, rating, active, description, prices] of HOTELS) {
       const { rows } = await db.pool.query<{ id: number }>(
@@ -76,6 +80,7 @@ describe('GET /api/hotels/search', () => {
   after(async () => {
     await app?.close();
     await db?.drop();
+    await stopServer?.();
   });
 
   const search = async (query: string) => {

@@ -50,7 +50,10 @@ describe('loadConfig', () => {
     });
 
     it('when a variable is set to the empty string, then its default is used', () => {
-      const config = loadConfig({ env: { PORT: '', LOG_LEVEL: '', DB_MIGRATE_ON_START: '' }, envFile: false });
+      const config = loadConfig({
+        env: { PORT: '', LOG_LEVEL: '', DB_MIGRATE_ON_START: '' },
+        envFile: false,
+      });
       assert.equal(config.http.port, 3000);
       assert.equal(config.log.level, 'info');
       assert.equal(config.db.migrateOnStart, true);
@@ -88,7 +91,11 @@ describe('loadConfig', () => {
       { variable: 'PORT', value: 'http', message: /whole number from 0 to 65535/ },
       { variable: 'PORT', value: '70000', message: /whole number from 0 to 65535/ },
       { variable: 'PORT', value: '80.5', message: /whole number/ },
-      { variable: 'LOG_LEVEL', value: 'verbose', message: /must be one of fatal, error, warn, info, debug, trace, silent/ },
+      {
+        variable: 'LOG_LEVEL',
+        value: 'verbose',
+        message: /must be one of fatal, error, warn, info, debug, trace, silent/,
+      },
       { variable: 'DB_POOL_MAX', value: '0', message: /whole number from 1 to 1000/ },
       { variable: 'DB_POOL_MAX', value: 'ten', message: /whole number from 1 to 1000/ },
       { variable: 'DATABASE_URL', value: 'mysql://localhost/app', message: /must match/ },
@@ -161,7 +168,10 @@ describe('loadConfig', () => {
 
     it('when an .env file is given, then its values are merged under the real variables', async () => {
       const file = join(dir, '.env');
-      await writeFile(file, ['PORT=4000', 'LOG_LEVEL=debug', '# a comment', 'DB_POOL_MAX="7"', ''].join('\n'));
+      await writeFile(
+        file,
+        ['PORT=4000', 'LOG_LEVEL=debug', '# a comment', 'DB_POOL_MAX="7"', ''].join('\n'),
+      );
       const config = loadConfig({ env: { PORT: '5000' }, envFile: file });
       assert.equal(config.http.port, 5000, 'the real variable wins');
       assert.equal(config.log.level, 'debug', 'the file fills in what is not set');

@@ -6,8 +6,18 @@ import Type from 'typebox';
 import { loadConfig } from '../../src/platform/config/index.ts';
 import { createHttpServer, type HttpServer } from '../../src/platform/http/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { ensureTestServer } from '../support/test-server.ts';
 
-const STANDARD_FIELDS = ['code', 'error', 'message', 'path', 'requestId', 'statusCode', 'success', 'timestamp'];
+const STANDARD_FIELDS = [
+  'code',
+  'error',
+  'message',
+  'path',
+  'requestId',
+  'statusCode',
+  'success',
+  'timestamp',
+];
 const OPTIONAL_FIELDS = ['details', 'hint'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SECRET = 'secret-internal-detail: password=hunter2 at /srv/innkeep';
@@ -68,7 +78,11 @@ function registerTestRoutes(app: HttpServer, db: TestDatabase | undefined): void
         querystring: Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       },
     },
-    async (request) => ({ name: request.body.name, count: request.body.count, dryRun: request.query.dryRun ?? false }),
+    async (request) => ({
+      name: request.body.name,
+      count: request.body.count,
+      dryRun: request.query.dryRun ?? false,
+    }),
   );
   app.get(
     '/t/items',
@@ -88,13 +102,17 @@ function registerTestRoutes(app: HttpServer, db: TestDatabase | undefined): void
   app.get('/t/no-queries', async () => ({ ok: true }));
   if (!db) return;
   const pool = db.pool;
-  app.post('/t/users', { schema: { body: Type.Object({ email: Type.String() }) } }, async (request, reply) => {
-    const { rows } = await pool.query(
-      "INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Test') RETURNING id",
-      [request.body.email],
-    );
-    return reply.code(201).send({ id: rows[0].id });
-  });
+  app.post(
+    '/t/users',
+    { schema: { body: Type.Object({ email: Type.String() }) } },
+    async (request, reply) => {
+      const { rows } = await pool.query(
+        "INSERT INTO users (email, password_hash, name) VALUES ($1, 'x', 'Test') RETURNING id",
+        [request.body.email],
+      );
+      return reply.code(201).send({ id: rows[0].id });
+    },
+  );
   app.post(
     '/t/room-types',
     { schema: { body: Type.Object({ hotelId: Type.Integer() }) } },
@@ -154,6 +172,14 @@ function registerTestRoutes(app: HttpServer, db: TestDatabase | undefined): void
     return { ok: true };
   });
 }
+
+let stopServer: (() => Promise<void>) | undefined;
+before(async () => {
+  stopServer = await ensureTestServer();
+});
+after(async () => {
+  await stopServer?.();
+});
 
 describe('HTTP server (production)', () => {
   let db: TestDatabase;
@@ -264,7 +290,11 @@ describe('HTTP server (production)', () => {
     });
 
     it('when a body field has the wrong type, then 400 E_VALIDATION names the field', async () => {
-      const res = await app.inject({ method: 'POST', url: '/t/echo', payload: { name: 'Ada', count: 'many' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/t/echo',
+        payload: { name: 'Ada', count: 'many' },
+      });
       const body = assertErrorBody(res, { statusCode: 400, code: 'E_VALIDATION', path: '/t/echo' });
       assert.equal(body.details?.length, 1);
       assert.equal(body.details?.[0]?.field, 'count');
@@ -290,14 +320,20 @@ describe('HTTP server (production)', () => {
 
     it('when a query parameter is not a number, then 400 E_VALIDATION names it', async () => {
       const res = await app.inject({ method: 'GET', url: '/t/items?limit=ten' });
-      const body = assertErrorBody(res, { statusCode: 400, code: 'E_VALIDATION', path: '/t/items?limit=ten' });
+      const body = assertErrorBody(res, {
+        statusCode: 400,
+        code: 'E_VALIDATION',
+        path: '/t/items?limit=ten',
+      });
       assert.equal(body.details?.[0]?.field, 'limit');
     });
 
     it('when an unknown query parameter is given, then 400 E_VALIDATION reports it instead of ignoring it', async () => {
       const res = await app.inject({ method: 'GET', url: '/t/items?limt=5' });
       const body = assertErrorBody(res, { statusCode: 400, code: 'E_VALIDATION', path: '/t/items?limt=5' });
-      assert.deepEqual(body.details, [{ field: 'limt', message: 'is not a known parameter', in: 'querystring' }]);
+      assert.deepEqual(body.details, [
+        { field: 'limt', message: 'is not a known parameter', in: 'querystring' },
+      ]);
     });
 
     it('when a query parameter is omitted, then its schema default applies', async () => {
@@ -309,9 +345,17 @@ describe('HTTP server (production)', () => {
 
   describe('PostgreSQL errors', () => {
     it('when an insert violates a unique index, then 409 E_CONFLICT names the constraint but not the value', async () => {
-      const first = await app.inject({ method: 'POST', url: '/t/users', payload: { email: 'Ada@Example.test' } });
+      const first = await app.inject({
+        method: 'POST',
+        url: '/t/users',
+        payload: { email: 'Ada@Example.test' },
+      });
       assert.equal(first.statusCode, 201);
-      const res = await app.inject({ method: 'POST', url: '/t/users', payload: { email: 'ada@example.TEST' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/t/users',
+        payload: { email: 'ada@example.TEST' },
+      });
       const body = assertErrorBody(res, { statusCode: 409, code: 'E_CONFLICT', path: '/t/users' });
       assert.deepEqual(body.details, [
         { message: 'constraint users_email_lower_uq', constraint: 'users_email_lower_uq' },
@@ -321,7 +365,11 @@ describe('HTTP server (production)', () => {
 
     it('when an insert violates a foreign key, then 422 E_INVALID_REFERENCE names the constraint', async () => {
       const res = await app.inject({ method: 'POST', url: '/t/room-types', payload: { hotelId: 987654 } });
-      const body = assertErrorBody(res, { statusCode: 422, code: 'E_INVALID_REFERENCE', path: '/t/room-types' });
+      const body = assertErrorBody(res, {
+        statusCode: 422,
+        code: 'E_INVALID_REFERENCE',
+        path: '/t/room-types',
+      });
       assert.equal(body.details?.[0]?.constraint, 'room_types_hotel_id_hotels_id_fk');
       assert.ok(!res.body.includes('987654'), res.body);
     });
@@ -342,7 +390,11 @@ describe('HTTP server (production)', () => {
 
     it('when PostgreSQL reports a serialization failure, then 409 E_CONFLICT asks to retry', async () => {
       const res = await app.inject({ method: 'GET', url: '/t/serialization-failure' });
-      const body = assertErrorBody(res, { statusCode: 409, code: 'E_CONFLICT', path: '/t/serialization-failure' });
+      const body = assertErrorBody(res, {
+        statusCode: 409,
+        code: 'E_CONFLICT',
+        path: '/t/serialization-failure',
+      });
       assert.match(body.message, /retry/);
       assert.equal(res.headers['retry-after'], '1');
     });
@@ -369,17 +421,21 @@ describe('HTTP server (production)', () => {
     });
 
     it('when a successful request gives an x-request-id, then the response echoes it', async () => {
-      const res = await app.inject({ method: 'GET', url: '/t/no-queries', headers: { 'x-request-id': 'ok-1' } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/t/no-queries',
+        headers: { 'x-request-id': 'ok-1' },
+      });
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['x-request-id'], 'ok-1');
     });
 
     for (const [label, given] of [
-      ['300 characters long', 'a'.repeat(300)],
-      ['containing spaces', 'two words'],
-      ['containing a newline-like escape', 'abc%0d%0aSet-Cookie'],
+      ['is 300 characters long', 'a'.repeat(300)],
+      ['contains spaces', 'two words'],
+      ['contains percent escapes', 'abc%0d%0aSet-Cookie'],
     ] as const) {
-      it(`when the x-request-id is ${label}, then a generated id replaces it`, async () => {
+      it(`when the x-request-id ${label}, then a generated id replaces it`, async () => {
         const res = await app.inject({ method: 'GET', url: '/t/nope', headers: { 'x-request-id': given } });
         const id = res.headers['x-request-id'];
         assert.notEqual(id, given);
@@ -407,7 +463,10 @@ describe('HTTP server (production)', () => {
     it('when a route runs 3 pool queries of 10 ms each, then server-timing dur covers their time', async () => {
       const res = await app.inject({ method: 'GET', url: '/t/three-queries' });
       const dur = Number(/dur=([\d.]+)/.exec(String(res.headers['server-timing']))?.[1]);
-      assert.ok(dur >= 30, `server-timing ${res.headers['server-timing']} should include the 3 x 10 ms of pg_sleep`);
+      assert.ok(
+        dur >= 30,
+        `server-timing ${res.headers['server-timing']} should include the 3 x 10 ms of pg_sleep`,
+      );
     });
 
     it('when a route runs a transaction on a checked-out client, then BEGIN and COMMIT are counted', async () => {
@@ -430,7 +489,9 @@ describe('HTTP server (development)', () => {
   let app: HttpServer;
 
   before(async () => {
-    app = createHttpServer(loadConfig({ env: { LOG_LEVEL: 'silent', NODE_ENV: 'development' }, envFile: false }));
+    app = createHttpServer(
+      loadConfig({ env: { LOG_LEVEL: 'silent', NODE_ENV: 'development' }, envFile: false }),
+    );
     registerTestRoutes(app, undefined);
     await app.ready();
   });
@@ -441,7 +502,11 @@ describe('HTTP server (development)', () => {
 
   it('when a route throws in development, then the 500 body carries the stack but a generic message', async () => {
     const res = await app.inject({ method: 'GET', url: '/t/boom' });
-    const body = assertErrorBody(res, { statusCode: 500, code: 'E_INTERNAL', path: '/t/boom' }, { allowStack: true });
+    const body = assertErrorBody(
+      res,
+      { statusCode: 500, code: 'E_INTERNAL', path: '/t/boom' },
+      { allowStack: true },
+    );
     assert.equal(body.message, 'Internal server error');
     assert.equal(typeof body.stack, 'string');
     assert.match(body.stack ?? '', /^Error: secret-internal-detail/);
@@ -449,7 +514,7 @@ describe('HTTP server (development)', () => {
   });
 
   it('when a 4xx happens in development, then no stack is included', async () => {
-    const res = await app.inject({ method: 'POST', url: '/t/echo', payload: { name: '' , count: 1 } });
+    const res = await app.inject({ method: 'POST', url: '/t/echo', payload: { name: '', count: 1 } });
     const body = assertErrorBody(res, { statusCode: 400, code: 'E_VALIDATION', path: '/t/echo' });
     assert.equal(body.stack, undefined);
     assert.equal(body.details?.[0]?.field, 'name');

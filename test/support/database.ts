@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/platform/config/index.ts';
-import { startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
 import { runMigrations } from '../../src/platform/db/migrate.ts';
 import { createPool } from '../../src/platform/db/pool.ts';
 import { recordingLogger } from './silent-logger.ts';
@@ -19,37 +16,29 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-let embeddedAdminUrl: Promise<string> | undefined;
-
 /**
- * The server the integration tests run on. `scripts/test.ts` sets TEST_ADMIN_DATABASE_URL (once to an
- * embedded PostgreSQL, once to the machine's PostgreSQL); run alone, a test file starts its own
- * embedded server in a temporary directory.
+ * Which server the integration tests run on: `scripts/test.ts` sets TEST_ADMIN_DATABASE_URL (once to an
+ * embedded PostgreSQL, once to the machine's PostgreSQL) and TEST_TARGET; a file run alone gets an
+ * embedded one from `ensureTestServer()` (test/support/test-server.ts) in its root before/after hooks.
  */
 export function testTarget(): 'embedded' | 'external' {
   return process.env.TEST_TARGET === 'external' ? 'external' : 'embedded';
 }
 
-async function adminUrl(): Promise<string> {
-  const fromEnv = process.env.TEST_ADMIN_DATABASE_URL;
-  if (fromEnv) return fromEnv;
-  embeddedAdminUrl ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'innkeep-test-'));
-    const server = await startEmbeddedPostgres(dir, recordingLogger());
-    process.once(
-      'beforeExit',
-      () => void server.stop().then(() => rm(dir, { recursive: true, force: true })),
+function adminUrl(): string {
+  const url = process.env.TEST_ADMIN_DATABASE_URL;
+  if (!url)
+    throw new Error(
+      'TEST_ADMIN_DATABASE_URL is unset: run `npm test`, or call ensureTestServer() in before()',
     );
-    return server.url;
-  })();
-  return embeddedAdminUrl;
+  return url;
 }
 
-/** Creates an empty database (optionally migrated) on the test server. */
+/** Creates an empty database (migrated unless `migrate: false`) on the test server. */
 export async function createTestDatabase(
   options: { migrate?: boolean } = { migrate: true },
 ): Promise<TestDatabase> {
-  const admin = await adminUrl();
+  const admin = adminUrl();
   const name = `innkeep_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import pg from 'pg';
 import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -20,6 +21,19 @@ export const pgTypes = {
   },
 } as pg.CustomTypesConfig;
 
+/**
+ * pg-pool hands a released connection to the next waiter by calling the waiter's callback inside
+ * the *releasing* caller's async context (pool.query uses that callback form). Binding the callback
+ * to the caller's context keeps per-request query counts and slow-query request ids right when
+ * requests queue for a connection. Promise-style connect() already resumes in the caller's context.
+ */
+class ContextPreservingPool extends pg.Pool {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads cannot be re-declared generically
+  override connect(callback?: any): any {
+    return typeof callback === 'function' ? super.connect(AsyncResource.bind(callback)) : super.connect();
+  }
+}
+
 export interface PoolStats {
   readonly total: number;
   readonly idle: number;
@@ -40,7 +54,7 @@ export function createPool(
   logger: Logger,
   applicationName = 'innkeep',
 ): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new ContextPreservingPool({
     connectionString: url,
     max: config.poolMax,
     idleTimeoutMillis: config.idleTimeoutMs,
