@@ -78,7 +78,8 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env: Record<string, string | undefined> = readEnvFile(options.envFile ?? '.env');
   // A variable that is present but undefined must not hide the .env file's value.
-  for (const [name, value] of Object.entries(options.env ?? process.env)) if (value !== undefined) env[name] = value;
+  for (const [name, value] of Object.entries(options.env ?? process.env))
+    if (value !== undefined) env[name] = value;
   const raw: Record<string, unknown> = {};
   const issues: ConfigIssue[] = [];
   for (const setting of settings) {
