@@ -6,18 +6,19 @@ import type { SeedProgress, SeedResult } from '../src/app/seed/seed.ts';
 import { isDatabaseEmpty, resetDemoData, seedDatabase } from '../src/app/seed/seed.ts';
 import type { TestDatabase } from './support/database.ts';
 import { createTestDatabase } from './support/database.ts';
+import { ensureTestServer } from './support/test-server.ts';
 
 const TODAY = '2025-03-10';
 const IN_60_DAYS = '2025-05-09';
 
 const CHECKSUMS = {
-  hotels: 'SELECT md5(string_agg(t::text, \',\' ORDER BY id)) AS sum FROM hotels t',
-  room_types: 'SELECT md5(string_agg(t::text, \',\' ORDER BY id)) AS sum FROM room_types t',
-  bookings: 'SELECT md5(string_agg(t::text, \',\' ORDER BY id)) AS sum FROM bookings t',
+  hotels: "SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM hotels t",
+  room_types: "SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM room_types t",
+  bookings: "SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM bookings t",
   room_inventory:
-    'SELECT md5(string_agg(t::text, \',\' ORDER BY room_type_id, date)) AS sum FROM room_inventory t',
-  users: 'SELECT md5(string_agg(t::text, \',\' ORDER BY id)) AS sum FROM users t',
-  reviews: 'SELECT md5(string_agg(t::text, \',\' ORDER BY id)) AS sum FROM reviews t',
+    "SELECT md5(string_agg(t::text, ',' ORDER BY room_type_id, date)) AS sum FROM room_inventory t",
+  users: "SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM users t",
+  reviews: "SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM reviews t",
 };
 
 async function checksums(pool: pg.Pool): Promise<Record<string, string>> {
@@ -40,15 +41,23 @@ describe('seedDatabase (small scale)', () => {
   let result: SeedResult;
   let sumsA: Record<string, string>;
   const progress: SeedProgress[] = [];
+  let stopServer: () => Promise<void>;
 
   before(async () => {
+    stopServer = await ensureTestServer();
     [a, b] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-    result = await seedDatabase(a.pool, { scale: 'small', seed: 42, today: TODAY, onProgress: (p) => progress.push(p) });
+    result = await seedDatabase(a.pool, {
+      scale: 'small',
+      seed: 42,
+      today: TODAY,
+      onProgress: (p) => progress.push(p),
+    });
     sumsA = await checksums(a.pool);
   });
 
   after(async () => {
     await Promise.all([a?.drop(), b?.drop()]);
+    await stopServer?.();
   });
 
   it('when seeding twice with the same seed and today, then the rows are identical, ids included', async () => {

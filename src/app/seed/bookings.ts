@@ -17,13 +17,16 @@ export async function seedBookings(ctx: SeedContext): Promise<number> {
     ctx,
     'booking plan',
     `CREATE TEMP TABLE seed_rt ON COMMIT DROP AS
-     SELECT rt.id, rt.hotel_id, rt.capacity, rt.base_price_cents AS base, h.currency, m.is_active,
-       -- Numeric weights: an exact sum, so the allocation does not depend on summation order.
-       floor(${size.bookings} * m.weight * rt.total_rooms / sum(m.weight * rt.total_rooms) OVER ()
-         + ${u('rt.id', SALT.allocation)})::int AS n
-     FROM room_types rt
-     JOIN seed_hotel m ON m.hotel_id = rt.hotel_id
-     JOIN hotels h ON h.id = rt.hotel_id;
+     SELECT p.*, (sum(p.n) OVER (ORDER BY p.id) - p.n)::bigint AS first_booking
+     FROM (
+       SELECT rt.id, rt.hotel_id, rt.capacity, rt.base_price_cents AS base, h.currency, m.is_active,
+         -- Numeric weights: an exact sum, so the allocation does not depend on summation order.
+         floor(${size.bookings} * m.weight * rt.total_rooms / sum(m.weight * rt.total_rooms) OVER ()
+           + ${u('rt.id', SALT.allocation)})::int AS n
+       FROM room_types rt
+       JOIN seed_hotel m ON m.hotel_id = rt.hotel_id
+       JOIN hotels h ON h.id = rt.hotel_id
+     ) AS p;
      ANALYZE seed_rt;`,
   );
   const key = 'k.key';
@@ -46,7 +49,8 @@ export async function seedBookings(ctx: SeedContext): Promise<number> {
      FROM (
        SELECT y.*,
          CASE WHEN y.status = 'cancelled'
-           THEN y.created_ts + (least(y.start_date, ${today})::timestamp - y.created_ts) * y.r_cancel END AS cancelled_ts
+           THEN date_trunc('second', y.created_ts + (least(y.start_date, ${today})::timestamp - y.created_ts) * y.r_cancel)
+         END AS cancelled_ts
        FROM (
          SELECT x.*,
            CASE WHEN x.future
@@ -76,7 +80,10 @@ export async function seedBookings(ctx: SeedContext): Promise<number> {
                1 + floor(${u(key, SALT.guests)} * a.capacity)::int AS guests
              FROM seed_rt a
              CROSS JOIN LATERAL generate_series(1, a.n) AS j
-             CROSS JOIN LATERAL (SELECT (a.id::bigint << 24) | j AS key) AS k
+             -- A dense ordinal, not (room type, j) packed into 64 bits: hashint8 folds the high half
+             -- onto the low one, which made such keys collide.
+             CROSS JOIN LATERAL (SELECT a.first_booking + j AS key) AS k
+             OFFSET 0 -- computes each draw once instead of inlining it into every reference
            ) AS w
          ) AS x
        ) AS y
@@ -109,15 +116,27 @@ export async function seedInventory(ctx: SeedContext): Promise<{ rows: number; r
      FROM (SELECT room_type_id, max(n) AS peak FROM seed_booked GROUP BY 1) AS p
      WHERE p.room_type_id = rt.id AND p.peak > rt.total_rooms`,
   );
+  await exec(
+    ctx,
+    'availability plan',
+    `CREATE TEMP TABLE seed_avail ON COMMIT DROP AS
+     SELECT rt.id, rt.total_rooms, rt.base_price_cents AS base, sb.offsets, sb.booked
+     FROM room_types rt
+     LEFT JOIN (SELECT room_type_id, array_agg(night - ${today} ORDER BY night) AS offsets,
+                  array_agg(n ORDER BY night) AS booked
+                FROM seed_booked GROUP BY room_type_id) AS sb ON sb.room_type_id = rt.id
+     ORDER BY rt.id`,
+  );
+  // The set-returning function in the select list emits each room type's nights together, in id
+  // order, so every room type's window ends up on one or two heap pages; a join here would hash
+  // and sort millions of rows or lay the table out date by date.
   const rows = await exec(
     ctx,
     'room_inventory',
     `INSERT INTO room_inventory (room_type_id, date, available_rooms, price_cents)
-     SELECT rt.id, ${today} + d, rt.total_rooms - coalesce(sb.n, 0), ${nightlyPrice('rt.base_price_cents', `${today} + d`)}
-     FROM room_types rt
-     CROSS JOIN generate_series(0, ${size.inventoryDays - 1}) AS d
-     LEFT JOIN seed_booked sb ON sb.room_type_id = rt.id AND sb.night = ${today} + d
-     ORDER BY rt.id, d`,
+     SELECT s.id, ${today} + s.d, s.total_rooms - coalesce(s.booked[array_position(s.offsets, s.d)], 0),
+       ${nightlyPrice('s.base', `${today} + s.d`)}
+     FROM (SELECT a.*, generate_series(0, ${size.inventoryDays - 1}) AS d FROM seed_avail a) AS s`,
   );
   return { rows, raised };
 }

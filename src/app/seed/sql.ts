@@ -12,7 +12,9 @@ export interface SeedContext {
   readonly todaySql: string;
   /**
    * SQL expression for a pseudo-random number in [0, 1) determined only by (seed, key, salt).
-   * random() is not used because its sequence depends on the plan and on parallel workers.
+   * random() is not used because its sequence depends on the plan and on parallel workers. Keys
+   * must be distinct below 2^32: hashint8extended folds the high 32 bits onto the low ones, so keys
+   * packed into the high bits collide.
    */
   u(key: string, salt: number): string;
 }
@@ -59,9 +61,13 @@ export function valuesList(rows: readonly (readonly (string | number | boolean |
   return rows.map((row) => `(${row.map(literal).join(', ')})`).join(',\n    ');
 }
 
-/** Nightly price of a room type: Friday and Saturday nights cost 20% more, rounded to whole units. */
+/**
+ * Nightly price of a room type: Friday and Saturday nights cost 20% more, rounded to whole units.
+ * Integer arithmetic (days since a Monday, cents) because numeric math dominated the inventory insert.
+ */
 export function nightlyPrice(baseCents: string, night: string): string {
-  return `(round((${baseCents}) * (CASE WHEN extract(isodow FROM ${night}) IN (5, 6) THEN 1.2 ELSE 1.0 END) / 100.0) * 100)::int`;
+  return `(CASE WHEN (${night} - DATE '1970-01-05') % 7 IN (4, 5)
+    THEN ((${baseCents})::bigint * 12 + 500) / 1000 * 100 ELSE (${baseCents}) END)::int`;
 }
 
 /** A timestamptz from a `timestamp` computed in UTC, so the value does not depend on the session time zone. */
@@ -69,7 +75,12 @@ export function utc(timestampExpr: string): string {
   return `((${timestampExpr}) AT TIME ZONE 'UTC')`;
 }
 
-export async function exec(ctx: SeedContext, name: string, text: string, values?: unknown[]): Promise<number> {
+export async function exec(
+  ctx: SeedContext,
+  name: string,
+  text: string,
+  values?: unknown[],
+): Promise<number> {
   // The first line names the statement in slow-query logs.
   const result = await ctx.client.query(`-- seed: ${name}\n${text}`, values);
   return result.rowCount ?? 0;

@@ -11,11 +11,11 @@ export const NAME_NOUNS = list(
   'Harbor|Palm|Garden|Tower|River|Park|Plaza|Bay|Hill|Bridge|Lighthouse|Meadow|Oak|Pearl|Lantern|Anchor|Compass|Crown|Fountain|Orchard|Cathedral|Market|Station|Canal|Summit|Willow|Falcon|Lotus|Mill|Gallery',
 );
 
-export const HOTEL_TYPES_BUDGET = list('Hotel|Hotel|Inn|Hostel|Lodge|Guesthouse|Apartments');
-export const HOTEL_TYPES_LUXURY = list('Hotel|Hotel|Resort|Suites|Boutique Hotel|Palace');
+export const HOTEL_TYPES_BUDGET = list('Hotel|Hotel|Inn|Hostel|Lodge|Guesthouse|Aparthotel');
+export const HOTEL_TYPES_LUXURY = list('Hotel|Hotel|Resort|Boutique Hotel|Palace|Spa Hotel');
 
 export const STYLES_BUDGET = list('cosy|simple|friendly|budget-friendly|family-run|lively|charming');
-export const STYLES_LUXURY = list('elegant|luxurious|stylish|historic|contemporary|design|boutique');
+export const STYLES_LUXURY = list('elegant|luxurious|stylish|historic|contemporary|design|refined');
 
 export const CITY_PHRASES = list(
   'in the heart of the city|near the old town|close to the main train station|in a quiet residential street|next to the business district|by the river|within walking distance of the museums|near the airport|on a lively shopping street|overlooking the park',
@@ -121,3 +121,12 @@ export const REVIEW_ADJECTIVES = [
 ];
 
 export const TRIP_NAMES = ['Weekend in %', '% getaway', 'Business trip to %', 'Holiday in %', 'Visiting %'];
+
+/** Closing sentence of a review by rating (index 0 = 1 star). */
+export const REVIEW_CLOSINGS = [
+  'We will not stay here again.',
+  'We expected more for the price.',
+  'Fine for a short stay.',
+  'We would happily come back.',
+  'We cannot wait to return!',
+];
