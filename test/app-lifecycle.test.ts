@@ -9,6 +9,7 @@ import { runMigrations } from '../src/platform/db/index.ts';
 import { createHttpServer, Lifecycle, shutdown } from '../src/platform/http/index.ts';
 import { startTestApp, testConfig } from './support/app.ts';
 import { createTestDatabase, MIGRATIONS } from './support/database.ts';
+import { isProcessRunning, postmasterPid } from './support/process.ts';
 import { recordingLogger } from './support/silent-logger.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
@@ -19,15 +20,6 @@ before(async () => {
 after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('booting the app', () => {
   it('when started on an external PostgreSQL (DATABASE_URL), then it migrates and reports healthy', async () => {
@@ -66,9 +58,10 @@ describe('booting the app', () => {
     await first.innkeep.db.pool.query(
       "INSERT INTO hotels (name, city, country, stars) VALUES ('Survivor Hotel', 'Oslo', 'Norway', 3)",
     );
-    const pid = Number((await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    const pid = await postmasterPid(dataDir);
+    assert.ok(pid > 0);
     await first.close();
-    assert.equal(isAlive(pid), false, 'embedded PostgreSQL stops with the app');
+    assert.equal(isProcessRunning(pid), false, 'embedded PostgreSQL stops with the app');
 
     const second = await buildApp(config);
     try {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configMarkdownTable } from '../src/platform/config/index.ts';
 import { createTestDatabase, testTarget } from './support/database.ts';
+import { isProcessRunning, postmasterPid, spawnNode } from './support/process.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
@@ -24,17 +24,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function run(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env), cwd: tmpdir() });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  return spawnNode(MAIN, args, { env: cleanEnv(env), cwd: tmpdir() });
 }
 
 describe('innkeep CLI', () => {
@@ -86,10 +76,8 @@ describe('innkeep CLI', () => {
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0, proc.err());
     if (testTarget() === 'embedded') {
-      const pid = Number(
-        (await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0],
-      );
-      assert.ok(pid === 0 || !isAlive(pid), 'embedded PostgreSQL stopped with the app');
+      const pid = await postmasterPid(dataDir);
+      assert.ok(pid === 0 || !isProcessRunning(pid), 'embedded PostgreSQL stopped with the app');
     }
   });
 });
@@ -100,12 +88,3 @@ describe('README', () => {
     assert.ok(readme.includes(configMarkdownTable()), 'README configuration table is out of date');
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
+import { isProcessRunning, NODE, postmasterPid, spawnNode } from '../support/process.ts';
 import { recordingLogger } from '../support/silent-logger.ts';
 
-const NODE = join(import.meta.dirname, '../../node_modules/.bin/node');
 const EMBEDDED_MODULE = pathToFileURL(join(import.meta.dirname, '../../src/platform/db/embedded.ts')).href;
 
 type Entry = ReturnType<typeof recordingLogger>['entries'][number];
@@ -21,24 +21,6 @@ function messageOf(entry: Entry): string | undefined {
 
 function messages(entries: readonly Entry[]): string[] {
   return entries.filter((e) => e.level !== 'debug').map((e) => messageOf(e) ?? '');
-}
-
-async function postmasterPid(dataDir: string): Promise<number> {
-  const text = await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8');
-  const pid = Number(text.split('\n')[0]);
-  assert.ok(pid > 0, `postmaster.pid holds a pid: ${text}`);
-  return pid;
-}
-
-/** True while `pid` is a live process; a zombie (exited, not yet reaped by its parent) counts as gone. */
-async function isRunning(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const status = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return status !== '' && !/^\d+ \(.*\) Z/.test(status);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -58,21 +40,6 @@ async function queryOnce<T extends pg.QueryResultRow>(url: string, sql: string):
   }
 }
 
-/** Runs a script with the project's Node and resolves with its exit code and output. */
-async function runScript(file: string, args: string[] = []) {
-  const child = spawn(NODE, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-
 describe('startEmbeddedPostgres', () => {
   let dir: string;
   let scripts: string;
@@ -89,7 +56,7 @@ describe('startEmbeddedPostgres', () => {
   after(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const handle of running) await handle.stop().catch(() => undefined);
-    if (orphanPid && (await isRunning(orphanPid))) process.kill(orphanPid, 'SIGINT');
+    if (orphanPid && isProcessRunning(orphanPid)) process.kill(orphanPid, 'SIGINT');
     await rm(dir, { recursive: true, force: true });
     await rm(scripts, { recursive: true, force: true });
   });
@@ -126,9 +93,9 @@ describe('startEmbeddedPostgres', () => {
 
   it('when stopped, then the postmaster process is gone and its pid file removed', async () => {
     const pid = await postmasterPid(dir);
-    assert.ok(await isRunning(pid));
+    assert.ok(pid > 0 && isProcessRunning(pid));
     await running.pop()!.stop();
-    assert.equal(await isRunning(pid), false, `postmaster ${pid} still running after stop() resolved`);
+    assert.equal(isProcessRunning(pid), false, `postmaster ${pid} still running after stop() resolved`);
     assert.equal(await exists(join(dir, 'pg', 'postmaster.pid')), false);
     assert.ok(messages(firstLogger.entries).includes('embedded PostgreSQL stopped'));
   });
@@ -152,7 +119,7 @@ describe('startEmbeddedPostgres', () => {
     );
     const pid = await postmasterPid(dir);
     await running.pop()!.stop();
-    assert.equal(await isRunning(pid), false);
+    assert.equal(isProcessRunning(pid), false);
     assert.ok(messages(logger.entries).includes('embedded PostgreSQL stopped'));
   });
 
@@ -187,7 +154,7 @@ describe('startEmbeddedPostgres', () => {
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
-    assert.ok(await isRunning(orphanPid), 'the server outlived the killed process');
+    assert.ok(isProcessRunning(orphanPid), 'the server outlived the killed process');
 
     const logger = recordingLogger();
     const adopted = await startEmbeddedPostgres(dir, logger);
@@ -206,14 +173,15 @@ describe('startEmbeddedPostgres', () => {
     ]);
 
     await running.pop()!.stop();
-    assert.equal(await isRunning(orphanPid), false, `adopted postmaster ${orphanPid} still running`);
+    assert.equal(isProcessRunning(orphanPid), false, `adopted postmaster ${orphanPid} still running`);
     assert.equal(await exists(join(dir, 'pg', 'postmaster.pid')), false);
   });
 
   it('when a process that imported embedded.ts ends on its own, then it exits with code 0 and a clean stderr', async () => {
     const script = join(scripts, 'import-only.mjs');
     await writeFile(script, `import ${JSON.stringify(EMBEDDED_MODULE)};\nsetTimeout(() => {}, 10);\n`);
-    const result = await runScript(script);
+    const proc = spawnNode(script);
+    const result = { code: await proc.exited, stdout: proc.out(), stderr: proc.err() };
     assert.equal(result.stderr, '');
     assert.equal(result.code, 0);
   });

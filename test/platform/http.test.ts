@@ -4,37 +4,17 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import Type from 'typebox';
 import { loadConfig } from '../../src/platform/config/index.ts';
+import type { ErrorBody } from '../../src/platform/http/index.ts';
 import { createHttpServer, type HttpServer } from '../../src/platform/http/index.ts';
+import { ERROR_FIELDS } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { ensureTestServer } from '../support/test-server.ts';
 
-const STANDARD_FIELDS = [
-  'code',
-  'error',
-  'message',
-  'path',
-  'requestId',
-  'statusCode',
-  'success',
-  'timestamp',
-];
 const OPTIONAL_FIELDS = ['details', 'hint'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SECRET = 'secret-internal-detail: password=hunter2 at /srv/innkeep';
 
-interface ErrorBodyShape {
-  success: false;
-  error: string;
-  message: string;
-  statusCode: number;
-  code: string;
-  timestamp: string;
-  path: string;
-  requestId: string;
-  details?: { field?: string; message: string; constraint?: string; in?: string }[];
-  hint?: string;
-  stack?: string;
-}
+type ErrorBodyShape = ErrorBody;
 
 /** Asserts the standard error body (and nothing else) and returns it. */
 function assertErrorBody(
@@ -46,8 +26,8 @@ function assertErrorBody(
   assert.match(String(res.headers['content-type']), /^application\/json/);
   const body = res.json() as ErrorBodyShape;
   const keys = Object.keys(body);
-  for (const field of STANDARD_FIELDS) assert.ok(keys.includes(field), `missing ${field} in ${res.body}`);
-  const allowed = [...STANDARD_FIELDS, ...OPTIONAL_FIELDS, ...(options.allowStack ? ['stack'] : [])];
+  for (const field of ERROR_FIELDS) assert.ok(keys.includes(field), `missing ${field} in ${res.body}`);
+  const allowed = [...ERROR_FIELDS, ...OPTIONAL_FIELDS, ...(options.allowStack ? ['stack'] : [])];
   assert.deepEqual(
     keys.filter((k) => !allowed.includes(k)),
     [],

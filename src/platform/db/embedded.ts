@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
@@ -139,7 +140,7 @@ async function adoptRunningServer(pgDir: string, creds: Credentials, log: Logger
   }
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!pid || !port || !isAlive(pid)) return undefined;
+  if (!pid || !port || !isProcessRunning(pid)) return undefined;
   const url = connectionUrl(creds, port, creds.database);
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -155,7 +156,7 @@ async function adoptRunningServer(pgDir: string, creds: Credentials, log: Logger
     dataDir: pgDir,
     stop: async () => {
       process.kill(pid, 'SIGINT');
-      for (let i = 0; i < 200 && isAlive(pid); i++) await sleep(50);
+      for (let i = 0; i < 200 && isProcessRunning(pid); i++) await sleep(50);
       log.info('embedded PostgreSQL stopped');
     },
   } satisfies EmbeddedPostgresHandle;
@@ -176,12 +177,20 @@ function connectionUrl(creds: Credentials, port: number, database: string): stri
   return `postgres://${encodeURIComponent(creds.user)}:${encodeURIComponent(creds.password)}@127.0.0.1:${port}/${database}`;
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * True while `pid` is a running process. A zombie (exited, not yet reaped: an orphaned server whose
+ * new parent does not reap) counts as gone, or stopping an adopted server would wait for nothing.
+ */
+export function isProcessRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc (macOS): kill(pid, 0) is all there is
   }
 }
 

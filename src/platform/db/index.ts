@@ -1,7 +1,7 @@
 export type { Database } from './database.ts';
 export { openDatabase } from './database.ts';
 export type { EmbeddedPostgresHandle } from './embedded.ts';
-export { startEmbeddedPostgres } from './embedded.ts';
+export { isProcessRunning, startEmbeddedPostgres } from './embedded.ts';
 export type { MigrationStatus } from './migrate.ts';
 export { migrationStatus, runMigrations } from './migrate.ts';
 export { isPgError, translatePgError } from './pg-errors.ts';

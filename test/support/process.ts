@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export { isProcessRunning } from '../../src/platform/db/embedded.ts';
+
+/** The project's pinned Node, which runs the `.ts` sources directly. */
+export const NODE = join(import.meta.dirname, '../../node_modules/.bin/node');
+
+/** The embedded server's postmaster pid, or 0 when it left no postmaster.pid (stopped cleanly). */
+export async function postmasterPid(dataDir: string): Promise<number> {
+  const text = await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => '');
+  return Number(text.split('\n')[0]) || 0;
+}
+
+/** Spawns `node file args` capturing its output; `exited` resolves with the exit code. */
+export function spawnNode(
+  file: string,
+  args: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+) {
+  const child = spawn(NODE, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
