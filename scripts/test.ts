@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
+import { redactUrl, startEmbeddedPostgres } from '../src/platform/db/index.ts';
 import { recordingLogger } from '../test/support/silent-logger.ts';
 
 const ci = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
@@ -45,7 +45,7 @@ if (values.target === 'both' || values.target === 'embedded') {
 if (values.target === 'both' || values.target === 'external') {
   const reason = await unreachable(externalUrl);
   if (reason) {
-    const msg = `external PostgreSQL at ${redact(externalUrl)} is not reachable (${reason})`;
+    const msg = `external PostgreSQL at ${redactUrl(externalUrl)} is not reachable (${reason})`;
     if (ci) problems.push(`${msg}; CI requires it`);
     else console.warn(`\nSKIPPING the external-PostgreSQL pass: ${msg}. Set TEST_EXTERNAL_DATABASE_URL.\n`);
   } else {
@@ -60,7 +60,7 @@ console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals
 process.exitCode = totals.failed > 0 || problems.length > 0 ? 1 : 0;
 
 async function runPass(target: 'embedded' | 'external', adminUrl: string): Promise<void> {
-  console.log(`\n=== tests against ${target} PostgreSQL (${redact(adminUrl)}) ===\n`);
+  console.log(`\n=== tests against ${target} PostgreSQL (${redactUrl(adminUrl)}) ===\n`);
   const child = spawn(
     process.execPath,
     ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=180000', ...files],
@@ -99,10 +99,4 @@ async function unreachable(url: string): Promise<string | undefined> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }

@@ -49,7 +49,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       {
         name: 'database',
         critical: true,
-        check: async (timeoutMs) => ({ ...(await dbCheck(db, timeoutMs)) }),
+        check: async () => dbCheck(db),
       },
     ],
     readinessGates: [
@@ -71,8 +71,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   return app;
 }
 
-async function dbCheck(db: Database, timeoutMs: number) {
-  const pingMs = await db.ping(timeoutMs);
+async function dbCheck(db: Database) {
+  const pingMs = await db.ping();
   return { pingMs: Math.round(pingMs * 100) / 100, embedded: db.embedded, pool: db.stats() };
 }
 

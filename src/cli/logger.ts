@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Config } from '../platform/config/index.ts';
+import { loggerOptions } from '../platform/observability/index.ts';
 
 export function cliLogger(config: Config) {
-  return pino({ level: config.log.level, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  return pino(loggerOptions(config.log.level));
 }

@@ -1,5 +1,5 @@
 export type { Database } from './database.ts';
-export { openDatabase } from './database.ts';
+export { openDatabase, redactUrl } from './database.ts';
 export type { EmbeddedPostgresHandle } from './embedded.ts';
 export { isProcessRunning, startEmbeddedPostgres } from './embedded.ts';
 export type { MigrationStatus } from './migrate.ts';

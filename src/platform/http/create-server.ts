@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/index.ts';
+import { loggerOptions } from '../observability/logger.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
 import { registerErrorHandling } from './error-handler.ts';
 
@@ -32,14 +33,7 @@ export interface HttpServerOptions {
  */
 export function createHttpServer(config: Config, options: HttpServerOptions = {}) {
   const app = Fastify({
-    ...(options.logger
-      ? { loggerInstance: options.logger }
-      : {
-          logger: {
-            level: config.log.level,
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          },
-        }),
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config.log.level) }),
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutMs,
     trustProxy: config.http.trustProxy,

@@ -8,3 +8,11 @@ export interface Logger {
   trace(obj: object | string, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
 }
+
+/** pino options every Innkeep logger uses: the level, and credentials never written to logs. */
+export function loggerOptions(level: string) {
+  return {
+    level,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+  };
+}
