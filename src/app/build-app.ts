@@ -4,8 +4,21 @@ import type { Config } from '../platform/config/index.ts';
 import { type Database, migrationStatus, openDatabase, runMigrations } from '../platform/db/index.ts';
 import { createHttpServer, Lifecycle } from '../platform/http/index.ts';
 import { healthRoutes } from '../platform/observability/index.ts';
+import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
+import { authPlugin } from './auth/auth-plugin.ts';
+import { authRoutes } from './auth/auth-routes.ts';
+import { ACCESS_TOKEN_ISSUER, AuthService } from './auth/auth-service.ts';
+import { availabilityRoutes } from './availability/availability-routes.ts';
+import { bookingRoutes } from './bookings/booking-routes.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
 import { HotelService } from './hotels/hotel-service.ts';
+import { openApi } from './openapi.ts';
+import { priceHistoryRoutes } from './pricing/price-history-routes.ts';
+import { reportRoutes } from './reports/report-routes.ts';
+import { reviewRoutes } from './reviews/review-routes.ts';
+import { tripRoutes } from './trips/trip-routes.ts';
+import { dashboardRoutes } from './users/dashboard-routes.ts';
+import { waitlistRoutes } from './waitlist/waitlist-routes.ts';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, '../../drizzle');
 
@@ -63,8 +76,25 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     ],
   });
 
+  await app.register(openApi);
+  const jwt = new JwtSigner(config.auth.jwtSecret ?? loadOrCreateSecret(config.db.dataDir, 'jwt'), {
+    issuer: ACCESS_TOKEN_ISSUER,
+  });
+  const auth = new AuthService(db, jwt, config.auth, app.log);
+  await app.register(authPlugin, { auth });
+  await app.register(authRoutes, { prefix: '/api', auth });
+
   const hotels = new HotelService(db);
   await app.register(hotelRoutes, { prefix: '/api/hotels', hotels });
+  // Each domain module is an encapsulated plugin; they share only the database and authentication.
+  await app.register(availabilityRoutes, { prefix: '/api', db });
+  await app.register(reviewRoutes, { prefix: '/api', db });
+  await app.register(priceHistoryRoutes, { prefix: '/api', db });
+  await app.register(bookingRoutes, { prefix: '/api', db });
+  await app.register(waitlistRoutes, { prefix: '/api', db });
+  await app.register(tripRoutes, { prefix: '/api', db });
+  await app.register(dashboardRoutes, { prefix: '/api', db });
+  await app.register(reportRoutes, { prefix: '/api/admin', db });
 
   await app.ready();
   if (!options.deferReady) lifecycle.markReady();

@@ -1,10 +1,18 @@
 import { buildApp } from '../../src/app/build-app.ts';
 import { loadConfig } from '../../src/platform/config/index.ts';
 
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
 /** Builds the real app on the given database with quiet logs and no demo data. */
 export function testConfig(env: Record<string, string | undefined> = {}) {
   return loadConfig({
-    env: { LOG_LEVEL: 'silent', NODE_ENV: 'test', DB_SEED_ON_EMPTY: 'none', ...env },
+    env: {
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+      DB_SEED_ON_EMPTY: 'none',
+      JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
     envFile: false,
   });
 }

@@ -21,6 +21,17 @@ export interface Config {
   };
   readonly log: { readonly level: LogLevel };
   readonly db: DbConfig;
+  readonly auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** Absent: generated once and persisted under the data directory. */
+  readonly jwtSecret: string | undefined;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlDays: number;
+  readonly loginMaxFailures: number;
+  readonly loginMaxFailuresPerIp: number;
+  readonly loginThrottleWindowS: number;
 }
 
 export interface DbConfig {
@@ -121,6 +132,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       slowQueryDebugMs: get('DB_SLOW_QUERY_DEBUG_MS'),
       migrateOnStart: get('DB_MIGRATE_ON_START'),
       seedOnEmpty: get('DB_SEED_ON_EMPTY'),
+    },
+    auth: {
+      jwtSecret: get('JWT_SECRET'),
+      accessTokenTtlS: get('ACCESS_TOKEN_TTL_S'),
+      refreshTokenTtlDays: get('REFRESH_TOKEN_TTL_DAYS'),
+      loginMaxFailures: get('LOGIN_MAX_FAILURES'),
+      loginMaxFailuresPerIp: get('LOGIN_MAX_FAILURES_PER_IP'),
+      loginThrottleWindowS: get('LOGIN_THROTTLE_WINDOW_S'),
     },
   };
   return deepFreeze(config);

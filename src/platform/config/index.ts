@@ -1,2 +1,10 @@
-export type { Config, ConfigIssue, DbConfig, LoadConfigOptions, LogLevel, SeedScale } from './config.ts';
+export type {
+  AuthConfig,
+  Config,
+  ConfigIssue,
+  DbConfig,
+  LoadConfigOptions,
+  LogLevel,
+  SeedScale,
+} from './config.ts';
 export { ConfigError, configMarkdownTable, loadConfig } from './config.ts';

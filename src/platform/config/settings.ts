@@ -131,4 +131,41 @@ export const settings: readonly Setting[] = [
     default: 'small',
     description: 'Demo data scale loaded by `npm start` when the database has no hotels (`none` to skip).',
   },
+  {
+    env: 'JWT_SECRET',
+    schema: Type.String({ minLength: 32 }),
+    description:
+      'HS256 key for access tokens (32+ bytes). Unset: a random one is generated and kept in `INNKEEP_DATA_DIR/secrets.json`; set it when several API processes run on different hosts.',
+  },
+  {
+    env: 'ACCESS_TOKEN_TTL_S',
+    schema: int(60, 86_400),
+    default: 900,
+    description: 'Lifetime of an access token (JWT), in seconds.',
+  },
+  {
+    env: 'REFRESH_TOKEN_TTL_DAYS',
+    schema: int(1, 365),
+    default: 30,
+    description: 'Lifetime of a refresh token; each refresh rotates it.',
+  },
+  {
+    env: 'LOGIN_MAX_FAILURES',
+    schema: int(1, 1000),
+    default: 5,
+    description:
+      'Failed logins for one account within `LOGIN_THROTTLE_WINDOW_S` before further attempts get 429.',
+  },
+  {
+    env: 'LOGIN_MAX_FAILURES_PER_IP',
+    schema: int(1, 100_000),
+    default: 50,
+    description: 'Failed logins from one client address within the window before it gets 429.',
+  },
+  {
+    env: 'LOGIN_THROTTLE_WINDOW_S',
+    schema: int(10, 86_400),
+    default: 900,
+    description: 'Window over which failed logins are counted, in seconds.',
+  },
 ];

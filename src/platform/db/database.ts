@@ -3,6 +3,7 @@ import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded.ts';
 import { createPool, type PoolStats, poolStats } from './pool.ts';
+import { type TransactionOptions, withTransaction } from './transaction.ts';
 import { retryTransientRead } from './transient.ts';
 
 /**
@@ -16,6 +17,8 @@ export interface Database {
   readonly embedded: boolean;
   /** Runs an idempotent read, retrying transient failures (bounded by DB_QUERY_RETRIES). */
   read<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T>;
+  /** BEGIN ... COMMIT on the primary; retried as a whole on serialization failure or deadlock. */
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** One round-trip, in ms; throws on failure. Callers bound it (health checks run under a timeout). */
   ping(): Promise<number>;
   stats(): PoolStats;
@@ -50,6 +53,7 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
         retries: config.readRetries,
         onRetry: (err, attempt) => log.warn({ err, attempt }, 'transient database error; retrying read'),
       }),
+    transaction: (fn, options) => withTransaction(pool, fn, options),
     async ping() {
       const startedAt = performance.now();
       await pool.query({ name: 'ping', text: 'SELECT 1' });

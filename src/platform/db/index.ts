@@ -7,4 +7,6 @@ export { migrationStatus, runMigrations } from './migrate.ts';
 export { isPgError, translatePgError } from './pg-errors.ts';
 export type { PoolStats } from './pool.ts';
 export { createPool, pgTypes, poolStats } from './pool.ts';
+export type { IsolationLevel, TransactionOptions, TransactionPool } from './transaction.ts';
+export { withTransaction } from './transaction.ts';
 export { isTransientDbError, retryTransientRead } from './transient.ts';

@@ -1,0 +1,156 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { AuthConfig } from '../../platform/config/index.ts';
+import { type Database, isPgError } from '../../platform/db/index.ts';
+import type { Logger } from '../../platform/observability/index.ts';
+import {
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  type JwtSigner,
+  verifyPassword,
+} from '../../platform/security/index.ts';
+import { domainError } from '../errors.ts';
+import { AuthRepository, type NewRefreshToken } from './auth-repository.ts';
+import type { LoginBody, PublicUser, RegisterBody, Role, Session } from './auth-schema.ts';
+
+export interface AuthUser {
+  readonly id: number;
+  readonly role: Role;
+}
+
+export const ACCESS_TOKEN_ISSUER = 'innkeep';
+
+/**
+ * Accounts and sessions: scrypt password hashes, short-lived HS256 access tokens, and opaque refresh
+ * tokens stored as SHA-256 hashes, rotated on every use. Presenting an already rotated token means it
+ * leaked (or a client raced itself): the whole family is revoked, as OAuth 2.0 Security BCP §4.14 says.
+ */
+export class AuthService {
+  readonly #db: Database;
+  readonly #jwt: JwtSigner;
+  readonly #config: AuthConfig;
+  readonly #log: Logger;
+
+  constructor(db: Database, jwt: JwtSigner, config: AuthConfig, log: Logger) {
+    this.#db = db;
+    this.#jwt = jwt;
+    this.#config = config;
+    this.#log = log;
+  }
+
+  async register(body: RegisterBody): Promise<Session> {
+    const passwordHash = await hashPassword(body.password);
+    const refresh = this.#newRefreshToken(randomUUID());
+    try {
+      const user = await new AuthRepository(this.#db.pool).createUserWithToken(
+        { email: body.email.trim(), name: body.name.trim(), passwordHash, role: 'user' },
+        refresh.stored,
+      );
+      return this.#session(user, refresh.token);
+    } catch (err) {
+      if (isPgError(err) && err.code === '23505') throw domainError('EMAIL_TAKEN', undefined, { cause: err });
+      throw err;
+    }
+  }
+
+  async login(body: LoginBody, ip: string): Promise<Session> {
+    const repo = new AuthRepository(this.#db.pool);
+    const email = body.email.trim();
+    const failures = await repo.recentLoginFailures(email, ip, this.#config.loginThrottleWindowS);
+    if (
+      failures.account >= this.#config.loginMaxFailures ||
+      failures.ip >= this.#config.loginMaxFailuresPerIp
+    ) {
+      const retryAfter =
+        failures.account >= this.#config.loginMaxFailures
+          ? Math.max(1, this.#config.loginThrottleWindowS - failures.oldestAccountFailureAgeS)
+          : this.#config.loginThrottleWindowS;
+      this.#log.warn({ ip, accountFailures: failures.account, ipFailures: failures.ip }, 'login throttled');
+      throw domainError('TOO_MANY_ATTEMPTS', undefined, { headers: { 'retry-after': String(retryAfter) } });
+    }
+    const user = await repo.findUserByEmail(email);
+    // Unknown e-mail: still pay for one scrypt, so response time does not reveal which accounts exist.
+    const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !ok) {
+      await repo.recordSecurityEvent({ type: 'login_failed', userId: user?.id, email, ip });
+      throw domainError('INVALID_CREDENTIALS');
+    }
+    const refresh = this.#newRefreshToken(randomUUID());
+    await repo.loginSucceeded(user.id, email, ip, refresh.stored);
+    const { passwordHash: _hash, ...publicUser } = user;
+    return this.#session(publicUser, refresh.token);
+  }
+
+  async refresh(refreshToken: string, ip: string): Promise<Session> {
+    const tokenHash = sha256(refreshToken);
+    const outcome = await this.#db.transaction(async (client) => {
+      const repo = new AuthRepository(client);
+      const stored = await repo.lockRefreshToken(tokenHash);
+      if (!stored || stored.expired) return { kind: 'invalid' as const };
+      if (stored.revoked) {
+        const revoked = await repo.revokeFamily(stored.familyId);
+        await repo.recordSecurityEvent({
+          type: 'refresh_token_reuse',
+          userId: stored.userId,
+          ip,
+          details: { familyId: stored.familyId, revoked },
+        });
+        return { kind: 'reused' as const, userId: stored.userId };
+      }
+      const next = this.#newRefreshToken(stored.familyId);
+      await repo.rotateRefreshToken(stored.id, stored.userId, next.stored);
+      return { kind: 'rotated' as const, user: stored.user, token: next.token };
+    });
+    if (outcome.kind === 'invalid') throw domainError('INVALID_REFRESH_TOKEN');
+    if (outcome.kind === 'reused') {
+      this.#log.warn({ userId: outcome.userId, ip }, 'refresh token reuse: token family revoked');
+      throw domainError('REFRESH_TOKEN_REUSED');
+    }
+    return this.#session(outcome.user, outcome.token);
+  }
+
+  /** Revokes the presented token's whole family (this device's session). Unknown tokens are ignored. */
+  async logout(refreshToken: string): Promise<void> {
+    await new AuthRepository(this.#db.pool).revokeFamilyOfToken(sha256(refreshToken));
+  }
+
+  async me(userId: number): Promise<PublicUser | undefined> {
+    return this.#db.read((pool) => new AuthRepository(pool).findUserById(userId));
+  }
+
+  /** Verifies an access token; undefined when it is missing, forged, malformed or expired. */
+  verifyAccessToken(token: string): AuthUser | undefined {
+    const result = this.#jwt.verify(token);
+    if (!result.ok) return undefined;
+    const id = Number(result.claims.sub);
+    const role = result.claims.role;
+    if (!Number.isSafeInteger(id) || id < 1 || (role !== 'user' && role !== 'admin')) return undefined;
+    return { id, role };
+  }
+
+  #session(user: PublicUser, refreshToken: string): Session {
+    const ttl = this.#config.accessTokenTtlS;
+    return {
+      user,
+      tokenType: 'Bearer',
+      accessToken: this.#jwt.sign({ sub: String(user.id), role: user.role }, ttl),
+      expiresIn: ttl,
+      refreshToken,
+      refreshTokenExpiresAt: new Date(
+        Date.now() + this.#config.refreshTokenTtlDays * 86_400_000,
+      ).toISOString(),
+    };
+  }
+
+  #newRefreshToken(familyId: string): { token: string; stored: NewRefreshToken } {
+    const token = randomBytes(32).toString('base64url');
+    return {
+      token,
+      stored: { tokenHash: sha256(token), familyId, ttlDays: this.#config.refreshTokenTtlDays },
+    };
+  }
+}
+
+/** Refresh tokens are 256 random bits: a fast hash is enough (nothing to brute-force). */
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
