@@ -36,3 +36,17 @@ export function Paged<T extends Parameters<typeof Type.Array>[0]>(item: T) {
     hasMore: Type.Boolean(),
   });
 }
+
+/** The standard error body (platform/http/error-handler.ts), for OpenAPI and replayed responses. */
+export const ErrorResponse = Type.Object({
+  success: Type.Literal(false),
+  error: Type.String(),
+  message: Type.String(),
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  timestamp: Type.String(),
+  path: Type.String(),
+  requestId: Type.String(),
+  details: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+  hint: Type.Optional(Type.String()),
+});

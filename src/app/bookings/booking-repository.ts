@@ -1,0 +1,235 @@
+import type pg from 'pg';
+import type { PaymentDecision, PaymentStatus } from '../payments/payment-provider.ts';
+import type { Booking } from './booking-schema.ts';
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export interface BookableRoomType {
+  readonly roomTypeId: number;
+  readonly roomTypeName: string;
+  readonly capacity: number;
+  readonly hotelId: number;
+  readonly hotelName: string;
+  readonly city: string;
+  readonly timezone: string;
+  readonly currency: string;
+  /** The hotel-local date today. */
+  readonly today: string;
+}
+
+export interface LockedBooking {
+  readonly id: number;
+  readonly status: Booking['status'];
+  readonly roomTypeId: number;
+  readonly checkIn: string;
+  readonly checkOut: string;
+  readonly today: string;
+}
+
+/** A booking with its hotel, room type and latest payment, in the API's shape. */
+const BOOKING_SELECT = `
+SELECT b.id, b.status, b.start_date AS "checkIn", b.end_date AS "checkOut",
+       (b.end_date - b.start_date) AS nights, b.guests, b.total_cents AS "totalCents", b.currency,
+       json_build_object('id', h.id, 'name', h.name, 'city', h.city, 'timezone', h.timezone) AS hotel,
+       json_build_object('id', rt.id, 'name', rt.name) AS "roomType",
+       b.trip_id AS "tripId",
+       (SELECT json_build_object('provider', p.provider, 'status', p.status, 'amountCents', p.amount_cents)
+          FROM payments p WHERE p.booking_id = b.id ORDER BY p.id DESC LIMIT 1) AS payment,
+       b.created_at AS "createdAt", b.cancelled_at AS "cancelledAt"
+FROM bookings b
+JOIN hotels h ON h.id = b.hotel_id
+JOIN room_types rt ON rt.id = b.room_type_id`;
+
+export class BookingRepository {
+  readonly #db: Queryable;
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  async findRoomType(roomTypeId: number): Promise<BookableRoomType | undefined> {
+    const { rows } = await this.#db.query<BookableRoomType>({
+      name: 'booking_room_type',
+      text: `
+SELECT rt.id AS "roomTypeId", rt.name AS "roomTypeName", rt.capacity, h.id AS "hotelId", h.name AS "hotelName",
+       h.city, h.timezone, h.currency, (now() AT TIME ZONE h.timezone)::date AS today
+FROM room_types rt JOIN hotels h ON h.id = rt.hotel_id
+WHERE rt.id = $1 AND h.is_active`,
+      values: [roomTypeId],
+    });
+    return rows[0];
+  }
+
+  /**
+   * Takes one room for every night of [checkIn, checkOut). Rows are locked in date order first, so
+   * concurrent bookings of overlapping stays queue instead of deadlocking; the decrement then re-checks
+   * `available_rooms > 0` on the latest row version. Returns the nights it could take: fewer than the
+   * stay's nights means sold out, and the caller must roll back.
+   */
+  async takeRooms(
+    roomTypeId: number,
+    checkIn: string,
+    checkOut: string,
+  ): Promise<{ date: string; priceCents: number }[]> {
+    const { rows } = await this.#db.query<{ date: string; priceCents: number }>({
+      name: 'booking_take_rooms',
+      text: `
+WITH nights AS (
+  SELECT room_type_id, date FROM room_inventory
+  WHERE room_type_id = $1 AND date >= $2 AND date < $3
+  ORDER BY date
+  FOR UPDATE
+)
+UPDATE room_inventory ri SET available_rooms = ri.available_rooms - 1
+FROM nights n
+WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date AND ri.available_rooms > 0
+RETURNING ri.date, ri.price_cents AS "priceCents"`,
+      values: [roomTypeId, checkIn, checkOut],
+    });
+    return rows.sort((a, b) => (a.date < b.date ? -1 : 1));
+  }
+
+  /** Gives one room back for every night of [checkIn, checkOut), locking in the same order as takeRooms. */
+  async returnRooms(roomTypeId: number, checkIn: string, checkOut: string): Promise<number> {
+    const { rowCount } = await this.#db.query({
+      name: 'booking_return_rooms',
+      text: `
+WITH nights AS (
+  SELECT room_type_id, date FROM room_inventory
+  WHERE room_type_id = $1 AND date >= $2 AND date < $3
+  ORDER BY date
+  FOR UPDATE
+)
+UPDATE room_inventory ri SET available_rooms = ri.available_rooms + 1
+FROM nights n
+WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date`,
+      values: [roomTypeId, checkIn, checkOut],
+    });
+    return rowCount ?? 0;
+  }
+
+  /**
+   * One statement: the booking, its payment, a confirmation notification (sent by a later job) and
+   * the nightly prices paid (price_history). Returns the new booking's id and creation time.
+   */
+  async insertBooking(b: {
+    userId: number;
+    room: BookableRoomType;
+    checkIn: string;
+    checkOut: string;
+    guests: number;
+    totalCents: number;
+    payment: PaymentDecision;
+    nights: { date: string; priceCents: number }[];
+  }): Promise<{ id: number; createdAt: Date }> {
+    const { rows } = await this.#db.query<{ id: number; createdAt: Date }>({
+      name: 'booking_insert',
+      text: `
+WITH b AS (
+  INSERT INTO bookings (user_id, hotel_id, room_type_id, start_date, end_date, guests, status, total_cents, currency)
+  VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7, $8)
+  RETURNING id, created_at
+), p AS (
+  INSERT INTO payments (booking_id, user_id, amount_cents, currency, provider, provider_ref, status)
+  SELECT id, $1, $7, $8, $9, $10, $11 FROM b
+), n AS (
+  INSERT INTO notifications (user_id, type, payload)
+  SELECT $1, 'booking_confirmed',
+         jsonb_build_object('bookingId', id, 'hotelName', $12::text, 'checkIn', $4::date, 'checkOut', $5::date)
+  FROM b
+), ph AS (
+  INSERT INTO price_history (entity_type, entity_id, price_cents, currency, stay_date)
+  SELECT 'room_type', $3, price, $8, night FROM unnest($13::date[], $14::int[]) AS t(night, price)
+)
+SELECT id, created_at AS "createdAt" FROM b`,
+      values: [
+        b.userId,
+        b.room.hotelId,
+        b.room.roomTypeId,
+        b.checkIn,
+        b.checkOut,
+        b.guests,
+        b.totalCents,
+        b.room.currency,
+        b.payment.provider,
+        b.payment.providerRef,
+        b.payment.status,
+        b.room.hotelName,
+        b.nights.map((n) => n.date),
+        b.nights.map((n) => n.priceCents),
+      ],
+    });
+    return rows[0] as { id: number; createdAt: Date };
+  }
+
+  /** cancel: the booking row locked for the rest of the transaction, or undefined if not the user's. */
+  async lockForCancel(bookingId: number, userId: number): Promise<LockedBooking | undefined> {
+    const { rows } = await this.#db.query<LockedBooking>({
+      name: 'booking_lock_for_cancel',
+      text: `
+SELECT b.id, b.status, b.room_type_id AS "roomTypeId", b.start_date AS "checkIn", b.end_date AS "checkOut",
+       (now() AT TIME ZONE h.timezone)::date AS today
+FROM bookings b JOIN hotels h ON h.id = b.hotel_id
+WHERE b.id = $1 AND b.user_id = $2
+FOR UPDATE OF b`,
+      values: [bookingId, userId],
+    });
+    return rows[0];
+  }
+
+  /** One statement: mark cancelled, move its payments on, queue the cancellation notice. */
+  async markCancelled(
+    bookingId: number,
+    userId: number,
+    paymentStatus: (current: PaymentStatus) => PaymentStatus,
+  ): Promise<void> {
+    await this.#db.query({
+      name: 'booking_mark_cancelled',
+      text: `
+WITH b AS (
+  UPDATE bookings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+  WHERE id = $1 AND user_id = $2
+  RETURNING id, start_date, end_date
+), p AS (
+  UPDATE payments SET status = CASE status WHEN 'captured' THEN $3 ELSE $4 END, updated_at = now()
+  WHERE booking_id = $1 AND status IN ('pending', 'due_at_property', 'authorized', 'captured')
+)
+INSERT INTO notifications (user_id, type, payload)
+SELECT $2, 'booking_cancelled', jsonb_build_object('bookingId', id, 'checkIn', start_date, 'checkOut', end_date)
+FROM b`,
+      values: [bookingId, userId, paymentStatus('captured'), paymentStatus('due_at_property')],
+    });
+  }
+
+  /** A user's booking (an admin may read anyone's). */
+  async findBooking(bookingId: number, userId: number, anyUser: boolean): Promise<Booking | undefined> {
+    const { rows } = await this.#db.query<Booking>({
+      name: 'booking_by_id',
+      text: `${BOOKING_SELECT}\nWHERE b.id = $1 AND (b.user_id = $2 OR $3)`,
+      values: [bookingId, userId, anyUser],
+    });
+    return rows[0];
+  }
+
+  /** my_bookings: newest first, optionally by status (bookings_user_created_idx / _status_created_idx). */
+  async listForUser(
+    userId: number,
+    status: string | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<Booking[]> {
+    const { rows } = await this.#db.query<Booking>(
+      status === undefined
+        ? {
+            name: 'booking_list_mine',
+            text: `${BOOKING_SELECT}\nWHERE b.user_id = $1\nORDER BY b.created_at DESC, b.id DESC\nLIMIT $2 OFFSET $3`,
+            values: [userId, limit, offset],
+          }
+        : {
+            name: 'booking_list_mine_status',
+            text: `${BOOKING_SELECT}\nWHERE b.user_id = $1 AND b.status = $4\nORDER BY b.created_at DESC, b.id DESC\nLIMIT $2 OFFSET $3`,
+            values: [userId, limit, offset, status],
+          },
+    );
+    return rows;
+  }
+}

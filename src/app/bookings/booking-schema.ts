@@ -1,0 +1,64 @@
+import Type, { type Static } from 'typebox';
+import { Currency, Id, IsoDate, Limit, Money, Page, Paged } from '../common/schemas.ts';
+import { BOOKING_STATUSES } from '../db/schema/bookings.ts';
+
+export const CreateBookingBody = Type.Object(
+  {
+    roomTypeId: Id,
+    checkIn: IsoDate,
+    checkOut: IsoDate,
+    guests: Type.Integer({ minimum: 1, maximum: 20 }),
+  },
+  { additionalProperties: false },
+);
+export type CreateBookingBody = Static<typeof CreateBookingBody>;
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Required. A unique key per booking attempt (e.g. a UUID); retries reuse it.',
+    }),
+  ),
+});
+
+const BookingStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('confirmed'),
+  Type.Literal('cancelled'),
+  Type.Literal('completed'),
+]);
+// Keep the literal list above in step with the table's CHECK constraint.
+BOOKING_STATUSES satisfies readonly Static<typeof BookingStatus>[];
+
+export const Booking = Type.Object({
+  id: Id,
+  status: BookingStatus,
+  checkIn: IsoDate,
+  checkOut: IsoDate,
+  nights: Type.Integer(),
+  guests: Type.Integer(),
+  totalCents: Money,
+  currency: Currency,
+  hotel: Type.Object({ id: Id, name: Type.String(), city: Type.String(), timezone: Type.String() }),
+  roomType: Type.Object({ id: Id, name: Type.String() }),
+  tripId: Type.Union([Id, Type.Null()]),
+  payment: Type.Union([
+    Type.Object({ provider: Type.String(), status: Type.String(), amountCents: Money }),
+    Type.Null(),
+  ]),
+  createdAt: Type.String({ format: 'date-time' }),
+  cancelledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type Booking = Static<typeof Booking>;
+
+export const MyBookingsQuery = Type.Object(
+  { status: Type.Optional(BookingStatus), page: Page, limit: Limit },
+  { additionalProperties: false },
+);
+export type MyBookingsQuery = Static<typeof MyBookingsQuery>;
+
+export const BookingPage = Paged(Booking);
+export type BookingPage = Static<typeof BookingPage>;
