@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
 import { registerErrorHandling } from './error-handler.ts';
+import { requestValidatorCompiler } from './validation.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,13 +48,9 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
-    ajv: {
-      // Query strings arrive as text; coerce to the schema's types. Unknown parameters are errors,
-      // not silently dropped, so a typo ("minrating") is reported instead of ignored.
-      customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
 
   // Must be the first hook: everything after it (handlers, DB calls) runs inside this context.
