@@ -4,6 +4,7 @@ import { buildApp, MIGRATIONS_DIR } from './app/build-app.ts';
 import { isDatabaseEmpty, resetDemoData, type SeedScale, seedDatabase } from './app/seed/seed.ts';
 import { cliLogger } from './cli/logger.ts';
 import { progressReporter } from './cli/progress.ts';
+import { createAdminCommand, createAdminInput } from './cli/users.ts';
 import { type Config, ConfigError, configMarkdownTable, loadConfig } from './platform/config/index.ts';
 import { openDatabase, runMigrations } from './platform/db/index.ts';
 import { installSignalHandlers } from './platform/http/index.ts';
@@ -16,6 +17,12 @@ Commands:
   db seed [--scale S] [--seed N] [--reset]
                                 Load demo data: S = small (default) | medium | large. --reset empties
                                 the domain tables first (destroys data).
+  users create-admin --email E [--name N] [--password P | --password-stdin]
+                                Create an admin account, or promote an existing one (N is for new
+                                accounts; the password is kept unless given, and replacing it signs
+                                the account's sessions out). A new account without a password gets
+                                a generated one, printed once. Prefer --password-stdin: a --password
+                                argument is visible in the process list and shell history.
   config [--markdown]           Print the configuration variables.
   help                          Show this text.
 
@@ -23,18 +30,32 @@ Configuration comes from environment variables (and ./.env); see README.md.`;
 
 const SCALES: readonly SeedScale[] = ['small', 'medium', 'large'];
 
+const OPTIONS = {
+  scale: { type: 'string', default: 'small' },
+  seed: { type: 'string', default: '42' },
+  reset: { type: 'boolean', default: false },
+  markdown: { type: 'boolean', default: false },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  password: { type: 'string' },
+  'password-stdin': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const parseCommandLine = (argv: string[]) =>
+  parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      scale: { type: 'string', default: 'small' },
-      seed: { type: 'string', default: '42' },
-      reset: { type: 'boolean', default: false },
-      markdown: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    // An unknown option or a missing value is a usage error (exit 2), not a crash. Never echo a value.
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('ERR_PARSE_ARGS')) return usageError((err as Error).message);
+    throw err;
+  }
+  const { positionals, values } = parsed;
   const [command = 'start', sub] = positionals;
   if (values.help || command === 'help') {
     console.log(USAGE);
@@ -54,6 +75,21 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1)
       return usageError('--seed must be a whole number');
     return seedCommand(config, scale, seed, values.reset);
+  }
+  if (command === 'users' && sub === 'create-admin') {
+    const input = await createAdminInput({
+      email: values.email,
+      name: values.name,
+      password: values.password,
+      passwordStdin: values['password-stdin'],
+    });
+    if (typeof input === 'string') return usageError(input);
+    if (values.password !== undefined) {
+      console.error(
+        'warning: --password is visible in the process list and shell history; prefer --password-stdin',
+      );
+    }
+    return createAdminCommand(config, input);
   }
   return usageError(`Unknown command: ${positionals.join(' ')}`);
 }

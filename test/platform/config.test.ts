@@ -46,6 +46,14 @@ describe('loadConfig', () => {
           migrateOnStart: true,
           seedOnEmpty: 'small',
         },
+        auth: {
+          jwtSecret: undefined,
+          accessTokenTtlS: 900,
+          refreshTokenTtlDays: 30,
+          loginMaxFailures: 5,
+          loginMaxFailuresPerIp: 50,
+          loginThrottleWindowS: 900,
+        },
       });
     });
 

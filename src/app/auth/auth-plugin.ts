@@ -10,15 +10,17 @@ declare module 'fastify' {
     user: AuthUser | null;
   }
   interface FastifyInstance {
-    /** preHandler: a valid `Authorization: Bearer <access token>` or 401. */
+    /** onRequest hook: a valid `Authorization: Bearer <access token>` or 401. */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-    /** preHandler: an admin's access token. A user's token gets 404, so admin routes stay unlisted. */
+    /** onRequest hook: an admin's access token. A user's token gets 404, so admin routes stay unlisted. */
     requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
-const CHALLENGE = { 'www-authenticate': 'Bearer realm="innkeep"' };
+/** The scheme name is case-insensitive (RFC 7235 §2.1): "bearer" must work as well as "Bearer". */
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+/** RFC 7235 §3.1: every 401 carries a challenge. */
+export const CHALLENGE = { 'www-authenticate': 'Bearer realm="innkeep"' } as const;
 
 /** The authenticated user of a route behind `app.authenticate`. */
 export function currentUser(request: FastifyRequest): AuthUser {
@@ -28,8 +30,9 @@ export function currentUser(request: FastifyRequest): AuthUser {
 
 /**
  * Shared authentication: decorates the root instance (not encapsulated) so every domain plugin can
- * put `{ preHandler: app.authenticate }` on its routes. Stateless: verifying a token costs one HMAC
- * and no query.
+ * put `{ onRequest: app.authenticate }` (or `onRequest:`) on its routes; either way it runs on
+ * onRequest, before validation. Stateless: verifying a token costs one HMAC and no query. Must be
+ * registered before the route plugins (its onRoute hook only sees routes added after it).
  */
 export const authPlugin = fp<{ auth: AuthService }>(
   async (app, { auth }) => {
@@ -54,11 +57,22 @@ export const authPlugin = fp<{ auth: AuthService }>(
       request.user = user;
     };
 
-    app.decorate('authenticate', authenticate);
-    app.decorate('requireAdmin', async (request: FastifyRequest) => {
+    const requireAdmin = async (request: FastifyRequest) => {
       await authenticate(request);
       if (request.user?.role !== 'admin') {
         throw appError('ROUTE_NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`);
+      }
+    };
+    app.decorate('authenticate', authenticate);
+    app.decorate('requireAdmin', requireAdmin);
+
+    // As a preHandler, authentication would run after body parsing and schema validation: an anonymous
+    // caller would get 400s describing the input instead of a 401. Refuse that when the route is added.
+    const isAuth = (hook: unknown) => hook === authenticate || hook === requireAdmin;
+    app.addHook('onRoute', (route) => {
+      const pre = Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+      if (pre.some(isAuth)) {
+        throw new Error(`${route.method} ${route.url}: use { onRequest: app.authenticate }, not preHandler`);
       }
     });
   },

@@ -13,6 +13,8 @@ export interface StoredRefreshToken {
   readonly familyId: string;
   readonly expired: boolean;
   readonly revoked: boolean;
+  /** Revoked because it was exchanged for a newer token (so presenting it again is a reuse). */
+  readonly rotated: boolean;
   readonly user: PublicUser;
 }
 
@@ -154,6 +156,7 @@ VALUES ($1, $4, $5, now() + make_interval(days => $6))`,
       text: `
 SELECT rt.id, rt.user_id AS "userId", rt.family_id AS "familyId",
        rt.expires_at <= now() AS expired, rt.revoked_at IS NOT NULL AS revoked,
+       rt.replaced_by_id IS NOT NULL AS rotated,
        json_build_object('id', u.id, 'email', u.email, 'name', u.name, 'role', u.role,
                          'createdAt', to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) AS user
 FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id
@@ -195,6 +198,16 @@ UPDATE refresh_tokens SET revoked_at = now(), replaced_by_id = (SELECT id FROM n
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
       values: [tokenHash],
+    });
+    return rowCount ?? 0;
+  }
+
+  /** Ends every session of a user (after an operator replaced the password). */
+  async revokeUserTokens(userId: number): Promise<number> {
+    const { rowCount } = await this.#db.query({
+      name: 'auth_revoke_user_tokens',
+      text: `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
+      values: [userId],
     });
     return rowCount ?? 0;
   }

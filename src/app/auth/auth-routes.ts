@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { appError } from '../../platform/http/index.ts';
 import { BEARER } from '../common/schemas.ts';
-import { currentUser } from './auth-plugin.ts';
+import { CHALLENGE, currentUser } from './auth-plugin.ts';
 import { LoginBody, PublicUser, RefreshBody, RegisterBody, Session } from './auth-schema.ts';
 import type { AuthService } from './auth-service.ts';
 
@@ -70,7 +70,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.get(
     '/me',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['auth'],
         summary: 'The logged-in user',
@@ -81,7 +81,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     async (request) => {
       const user = await auth.me(currentUser(request).id);
       // A valid token for a deleted account.
-      if (!user) throw appError('UNAUTHORIZED', 'This account no longer exists');
+      if (!user) throw appError('UNAUTHORIZED', 'This account no longer exists', { headers: CHALLENGE });
       return user;
     },
   );

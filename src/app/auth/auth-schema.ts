@@ -4,12 +4,17 @@ import { Id } from '../common/schemas.ts';
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 /** 128 characters bounds the scrypt input; 8 is NIST SP 800-63B's minimum. */
-const Password = Type.String({ minLength: 8, maxLength: 128 });
+export const Password = Type.String({ minLength: 8, maxLength: 128 });
 
 export const RegisterBody = Type.Object(
-  { email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100 }) },
+  {
+    email: Email,
+    password: Password,
+    // The service trims the name: a blank one would be stored empty.
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+  },
   { additionalProperties: false },
 );
 export type RegisterBody = Static<typeof RegisterBody>;
@@ -33,7 +38,7 @@ export const PublicUser = Type.Object({
   id: Id,
   email: Type.String(),
   name: Type.String(),
-  role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type PublicUser = Static<typeof PublicUser>;

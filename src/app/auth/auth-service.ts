@@ -29,6 +29,7 @@ export class AuthService {
   readonly #jwt: JwtSigner;
   readonly #config: AuthConfig;
   readonly #log: Logger;
+  readonly #attempts = new KeyedQueue();
 
   constructor(db: Database, jwt: JwtSigner, config: AuthConfig, log: Logger) {
     this.#db = db;
@@ -52,7 +53,15 @@ export class AuthService {
     }
   }
 
-  async login(body: LoginBody, ip: string): Promise<Session> {
+  /**
+   * Attempts on one account run one after another in this process: otherwise a burst of parallel
+   * guesses would all pass the throttle check before the first failure is recorded.
+   */
+  login(body: LoginBody, ip: string): Promise<Session> {
+    return this.#attempts.run(body.email.trim().toLowerCase(), () => this.#login(body, ip));
+  }
+
+  async #login(body: LoginBody, ip: string): Promise<Session> {
     const repo = new AuthRepository(this.#db.pool);
     const email = body.email.trim();
     const failures = await repo.recentLoginFailures(email, ip, this.#config.loginThrottleWindowS);
@@ -86,6 +95,8 @@ export class AuthService {
       const repo = new AuthRepository(client);
       const stored = await repo.lockRefreshToken(tokenHash);
       if (!stored || stored.expired) return { kind: 'invalid' as const };
+      // Revoked by a logout or a family revocation: simply invalid. Only a rotated token means reuse.
+      if (stored.revoked && !stored.rotated) return { kind: 'invalid' as const };
       if (stored.revoked) {
         const revoked = await repo.revokeFamily(stored.familyId);
         await repo.recordSecurityEvent({
@@ -153,4 +164,23 @@ export class AuthService {
 /** Refresh tokens are 256 random bits: a fast hash is enough (nothing to brute-force). */
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Runs the tasks given for one key one at a time, in arrival order; different keys run in parallel. */
+class KeyedQueue {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const result = (this.#tails.get(key) ?? Promise.resolve()).then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    // Forget the key once its last task settles, so the map only holds accounts being tried right now.
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
 }

@@ -63,6 +63,9 @@ export class JwtSigner {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
+    // JSON.parse also yields null, numbers, strings and arrays: reading `.sub` off null would throw.
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+      return { ok: false, reason: 'malformed' };
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number')
       return { ok: false, reason: 'malformed' };
     if (this.#issuer && claims.iss !== this.#issuer) return { ok: false, reason: 'issuer' };

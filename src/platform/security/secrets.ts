@@ -12,32 +12,41 @@ import { join } from 'node:path';
  */
 export function loadOrCreateSecret(dir: string, name: string): string {
   const file = join(dir, 'secrets.json');
-  const read = (): Record<string, string> => {
+  const read = (): Record<string, string> | undefined => {
+    let parsed: unknown;
     try {
-      return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new Error(`cannot read ${file}`, { cause: err });
     }
+    // Never overwrite a file we do not understand: it may hold secrets someone still needs.
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error(`cannot read ${file}: expected a JSON object`);
+    }
+    return parsed as Record<string, string>;
   };
-  const secrets = read();
-  const existing = secrets[name];
-  if (typeof existing === 'string' && existing.length >= 32) return existing;
+  const usable = (value: unknown): value is string => typeof value === 'string' && value.length >= 32;
+
+  let secrets = read();
+  if (usable(secrets?.[name])) return secrets[name];
   mkdirSync(dir, { recursive: true });
-  const fresh = { ...secrets, [name]: randomBytes(64).toString('base64url') };
-  if (Object.keys(secrets).length === 0) {
+  if (secrets === undefined) {
     // First writer wins: two processes starting together on one data directory agree on one secret.
+    const fresh = { [name]: randomBytes(64).toString('base64url') };
     try {
       writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      return fresh[name] as string;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const winner = read()[name];
-      if (typeof winner === 'string' && winner.length >= 32) return winner;
     }
-    return read()[name] ?? (fresh[name] as string);
+    secrets = read() ?? {};
+    if (usable(secrets[name])) return secrets[name];
   }
+  // The file exists without this key (or with a weak one): add it, keeping the other keys.
+  const next = { ...secrets, [name]: randomBytes(64).toString('base64url') };
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
-  return fresh[name] as string;
+  return next[name] as string;
 }

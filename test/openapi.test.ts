@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { App } from '../src/app/build-app.ts';
+import { ERROR_FIELDS, startTestApp } from './support/app.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { ensureTestServer } from './support/test-server.ts';
+
+interface Operation {
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  responses?: Record<string, unknown>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string; bearerFormat?: string }> };
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+describe('OpenAPI documentation', () => {
+  let db: TestDatabase;
+  let app: App;
+  let doc: OpenApiDocument;
+  let stopServer: () => Promise<void>;
+
+  before(async () => {
+    stopServer = await ensureTestServer();
+    db = await createTestDatabase();
+    app = await startTestApp(db.url);
+    const res = await app.inject({ method: 'GET', url: '/docs/json' });
+    assert.equal(res.statusCode, 200, res.body);
+    doc = res.json() as OpenApiDocument;
+  });
+
+  after(async () => {
+    await app?.close();
+    await db?.drop();
+    await stopServer?.();
+  });
+
+  it('when /docs/json is fetched, then it is an OpenAPI 3 document with the public routes and bearerAuth', () => {
+    assert.match(doc.openapi, /^3\.\d+\.\d+$/);
+    assert.equal(typeof doc.info.title, 'string');
+    assert.equal(typeof doc.info.version, 'string');
+    assert.ok(doc.paths['/api/auth/login']?.post, 'POST /api/auth/login is documented');
+    assert.ok(doc.paths['/api/hotels/search']?.get, 'GET /api/hotels/search is documented');
+    assert.deepEqual(doc.components.securitySchemes.bearerAuth, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    assert.ok(doc.paths['/api/me']?.get?.security, 'GET /api/me declares security');
+    assert.equal(doc.paths['/api/auth/login']?.post?.security, undefined, 'login is anonymous');
+  });
+
+  it('when the document is read, then every operation has a summary, a tag and a success response', () => {
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        if (!METHODS.includes(method)) continue;
+        const where = `${method.toUpperCase()} ${path}`;
+        assert.ok(op.summary, `${where} has a summary`);
+        assert.ok(op.tags?.length, `${where} has a tag`);
+        assert.ok(
+          Object.keys(op.responses ?? {}).some((code) => /^2\d\d$/.test(code)),
+          `${where} documents a 2xx response`,
+        );
+        for (const requirement of op.security ?? []) {
+          for (const scheme of Object.keys(requirement)) {
+            assert.ok(doc.components.securitySchemes[scheme], `${where} uses a declared scheme ${scheme}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('when /docs is opened, then it serves the HTML viewer', async () => {
+    let res = await app.inject({ method: 'GET', url: '/docs' });
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      assert.ok(res.headers.location, 'a redirect names its target');
+      res = await app.inject({
+        method: 'GET',
+        url: new URL(String(res.headers.location), 'http://x/docs').pathname,
+      });
+    }
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/html/);
+    assert.match(res.body, /<html/i);
+  });
+
+  it('when a documented operation declares security, then calling it without a token gets 401', async () => {
+    const secured = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([method, op]) => METHODS.includes(method) && (op.security?.length ?? 0) > 0)
+        .map(([method]) => ({ method: method.toUpperCase(), path })),
+    );
+    assert.ok(secured.length >= 1, 'at least GET /api/me');
+    assert.ok(secured.some((r) => r.method === 'GET' && r.path === '/api/me'));
+    for (const { method, path } of secured) {
+      // Path parameters become 1; no query, no body: authentication must come first.
+      const url = path.replace(/\{[^}]+\}/g, '1');
+      for (const headers of [{}, { authorization: 'Bearer not.a.token' }]) {
+        const res = await app.inject({ method: method as 'GET', url, headers });
+        const where = `${method} ${url} ${JSON.stringify(headers)}`;
+        assert.equal(res.statusCode, 401, `${where}: ${res.body}`);
+        const body = res.json() as Record<string, unknown>;
+        for (const field of ERROR_FIELDS) assert.ok(field in body, `${where}: missing ${field}`);
+        assert.match(String(body.code), /^E_(UNAUTHORIZED|INVALID_TOKEN)$/, where);
+        assert.match(String(res.headers['www-authenticate']), /^Bearer realm="innkeep"/, where);
+      }
+    }
+  });
+});
