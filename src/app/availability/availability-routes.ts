@@ -1,5 +1,42 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../platform/db/index.ts';
+import { IdParams } from '../common/schemas.ts';
+import {
+  BatchAvailabilityBody,
+  BatchAvailabilityResponse,
+  HotelAvailability,
+  HotelAvailabilityQuery,
+} from './availability-schema.ts';
+import { AvailabilityService } from './availability-service.ts';
 
-/** TODO(issue 3): GET /hotels/:id/availability, POST /availability/batch. */
-export const availabilityRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (_app, _options) => {};
+/** Mounted at /api. Anonymous. */
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  const availability = new AvailabilityService(db);
+
+  app.get(
+    '/hotels/:id/availability',
+    {
+      schema: {
+        tags: ['availability'],
+        summary: 'Every room type of a hotel for one stay: nightly prices, rooms left, total',
+        params: IdParams,
+        querystring: HotelAvailabilityQuery,
+        response: { 200: HotelAvailability },
+      },
+    },
+    async (request) => availability.forHotel(request.params.id, request.query),
+  );
+
+  app.post(
+    '/availability/batch',
+    {
+      schema: {
+        tags: ['availability'],
+        summary: 'Availability of up to 100 (room type, stay) pairs in one query',
+        body: BatchAvailabilityBody,
+        response: { 200: BatchAvailabilityResponse },
+      },
+    },
+    async (request) => availability.batch(request.body),
+  );
+};

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { HotelDetail } from './detail-schema.ts';
 import type { HotelSearchItem } from './search-schema.ts';
 
 export interface HotelSearchFilter {
@@ -88,6 +89,39 @@ ORDER BY ${ORDER_BY[sort]}`;
   return { name: `hotel_search:${shape.join('+') || 'all'}:${sort}`, text, values };
 }
 
+/**
+ * hotel_detail: one statement. Room types come from room_types_hotel_price_idx already in price order;
+ * the rating summary is aggregated from the reviews themselves (reviews_entity_rating_idx).
+ */
+const HOTEL_DETAIL = `
+SELECT h.id, h.name, h.description, h.address, h.city, h.country, h.timezone, h.currency, h.stars,
+       h.rating, h.review_count AS "reviewCount", h.lat, h.lng, h.amenities,
+       h.min_price_cents AS "minPriceCents", h.created_at AS "createdAt", h.updated_at AS "updatedAt",
+       COALESCE((
+         SELECT json_agg(json_build_object(
+                  'id', rt.id, 'name', rt.name, 'description', rt.description, 'capacity', rt.capacity,
+                  'basePriceCents', rt.base_price_cents, 'totalRooms', rt.total_rooms,
+                  'amenities', rt.amenities)
+                ORDER BY rt.base_price_cents, rt.id)
+         FROM room_types rt
+         WHERE rt.hotel_id = h.id
+       ), '[]'::json) AS "roomTypes",
+       (
+         SELECT json_build_object(
+                  'average', round(avg(r.rating), 2),
+                  'count', count(*),
+                  'distribution', json_build_object(
+                    '1', count(*) FILTER (WHERE r.rating = 1),
+                    '2', count(*) FILTER (WHERE r.rating = 2),
+                    '3', count(*) FILTER (WHERE r.rating = 3),
+                    '4', count(*) FILTER (WHERE r.rating = 4),
+                    '5', count(*) FILTER (WHERE r.rating = 5)))
+         FROM reviews r
+         WHERE r.entity_type = 'hotel' AND r.entity_id = h.id
+       ) AS "ratingSummary"
+FROM hotels h
+WHERE h.id = $1 AND h.is_active`;
+
 export class HotelRepository {
   readonly #pool: Pick<pg.Pool, 'query'>;
   constructor(pool: Pick<pg.Pool, 'query'>) {
@@ -98,6 +132,16 @@ export class HotelRepository {
   async search(filter: HotelSearchFilter): Promise<HotelSearchItem[]> {
     const { rows } = await this.#pool.query<HotelSearchItem>(buildHotelSearch(filter));
     return rows;
+  }
+
+  /** An active hotel with its room types and rating summary; undefined when unknown or inactive. */
+  async findDetail(id: number): Promise<HotelDetail | undefined> {
+    const { rows } = await this.#pool.query<HotelDetail>({
+      name: 'hotel_detail',
+      text: HOTEL_DETAIL,
+      values: [id],
+    });
+    return rows[0];
   }
 }
 

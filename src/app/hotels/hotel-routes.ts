@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { IdParams } from '../common/schemas.ts';
+import { HotelDetail, NoQuery } from './detail-schema.ts';
 import type { HotelService } from './hotel-service.ts';
 import { HotelSearchQuery, HotelSearchResponse } from './search-schema.ts';
 
@@ -12,11 +14,27 @@ export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async 
     '/search',
     {
       schema: {
+        tags: ['hotels'],
         summary: 'Search hotels, each with its 3 cheapest room types',
         querystring: HotelSearchQuery,
         response: { 200: HotelSearchResponse },
       },
     },
     async (request) => hotels.search(request.query),
+  );
+
+  // A static segment wins over a parameter in Fastify's router, so /search never reaches this route.
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['hotels'],
+        summary: 'A hotel with all its room types (cheapest first) and a summary of its reviews',
+        params: IdParams,
+        querystring: NoQuery,
+        response: { 200: HotelDetail },
+      },
+    },
+    async (request) => hotels.detail(request.params.id),
   );
 };

@@ -1,5 +1,6 @@
 import type { Database } from '../../platform/db/index.ts';
 import { appError } from '../../platform/http/index.ts';
+import type { HotelDetail } from './detail-schema.ts';
 import { HotelRepository } from './hotel-repository.ts';
 import { type HotelSearchQuery, type HotelSearchResponse, MAX_SEARCH_WINDOW } from './search-schema.ts';
 
@@ -34,5 +35,11 @@ export class HotelService {
       }),
     );
     return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+  }
+
+  async detail(id: number): Promise<HotelDetail> {
+    const hotel = await this.#db.read((pool) => new HotelRepository(pool).findDetail(id));
+    if (!hotel) throw appError('NOT_FOUND', `Hotel ${id} not found`);
+    return hotel;
   }
 }

@@ -1,5 +1,44 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../platform/db/index.ts';
+import { currentUser } from '../auth/auth-plugin.ts';
+import { BEARER, IdParams } from '../common/schemas.ts';
+import { CreateReviewBody, Review, ReviewListQuery, ReviewPage } from './review-schema.ts';
+import { ReviewService } from './review-service.ts';
 
-/** TODO(issue 3): GET and POST /hotels/:id/reviews. */
-export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (_app, _options) => {};
+/** Mounted at /api. Reading is anonymous; writing needs an access token. */
+export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  const reviews = new ReviewService(db);
+
+  app.get(
+    '/hotels/:id/reviews',
+    {
+      schema: {
+        tags: ['reviews'],
+        summary: "A page of a hotel's reviews with their authors",
+        params: IdParams,
+        querystring: ReviewListQuery,
+        response: { 200: ReviewPage },
+      },
+    },
+    async (request) => reviews.list(request.params.id, request.query),
+  );
+
+  app.post(
+    '/hotels/:id/reviews',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['reviews'],
+        summary: "Review a hotel (once per user); updates the hotel's rating and review count",
+        security: BEARER,
+        params: IdParams,
+        body: CreateReviewBody,
+        response: { 201: Review },
+      },
+    },
+    async (request, reply) => {
+      const review = await reviews.create(request.params.id, currentUser(request).id, request.body);
+      return reply.code(201).send(review);
+    },
+  );
+};

@@ -1,0 +1,58 @@
+import type { Database } from '../../platform/db/index.ts';
+import { appError } from '../../platform/http/index.ts';
+import { assertNotPast, validateStay } from '../common/stay.ts';
+import { AvailabilityRepository } from './availability-repository.ts';
+import type {
+  BatchAvailabilityBody,
+  BatchAvailabilityResponse,
+  HotelAvailability,
+  HotelAvailabilityQuery,
+} from './availability-schema.ts';
+
+export class AvailabilityService {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /**
+   * Every room type of a hotel for one stay. One statement: it also returns the hotel-local date,
+   * so "checkIn in the past" is judged in the hotel's time zone after the fact.
+   */
+  async forHotel(hotelId: number, query: HotelAvailabilityQuery): Promise<HotelAvailability> {
+    const { checkIn, checkOut, guests } = query;
+    validateStay(checkIn, checkOut);
+    const found = await this.#db.read((pool) =>
+      new AvailabilityRepository(pool).forHotel(hotelId, checkIn, checkOut, guests),
+    );
+    if (!found) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+    assertNotPast(checkIn, found.today);
+    return {
+      hotelId: found.hotelId,
+      checkIn,
+      checkOut,
+      guests,
+      currency: found.currency,
+      roomTypes: found.roomTypes,
+    };
+  }
+
+  /**
+   * Many (room type, stay) pairs in one statement. Every stay is checked before the query; a
+   * checkIn before its hotel's local today fails the batch (422) and names the item.
+   */
+  async batch(body: BatchAvailabilityBody): Promise<BatchAvailabilityResponse> {
+    body.items.forEach((item, i) => {
+      validateStay(item.checkIn, item.checkOut, `items.${i}`);
+    });
+    const rows = await this.#db.read((pool) =>
+      new AvailabilityRepository(pool).batch(body.items, body.guests),
+    );
+    rows.forEach((row, i) => {
+      if (row.today !== null) assertNotPast(row.checkIn, row.today, `items.${i}.checkIn`);
+    });
+    return {
+      data: rows.map(({ today: _today, ...item }) => item),
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import type { Database } from '../../platform/db/index.ts';
+import { appError } from '../../platform/http/index.ts';
+import { validateRange } from '../common/stay.ts';
+import { PriceHistoryRepository } from './price-history-repository.ts';
+import {
+  DEFAULT_HISTORY_DAYS,
+  MAX_HISTORY_DAYS,
+  type PriceHistory,
+  type PriceHistoryQuery,
+} from './price-history-schema.ts';
+
+export class PriceHistoryService {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Prices recorded for a room type of the hotel between from and to (UTC days, both included). */
+  async forRoomType(hotelId: number, query: PriceHistoryQuery): Promise<PriceHistory> {
+    const { roomTypeId, from, to } = query;
+    // Both bounds given: fail before any query. Otherwise the defaults resolve in SQL (UTC today).
+    if (from !== undefined && to !== undefined) validateRange(from, to, MAX_HISTORY_DAYS);
+    const history = await this.#db.read((pool) =>
+      new PriceHistoryRepository(pool).forRoomType({
+        hotelId,
+        roomTypeId,
+        from,
+        to,
+        defaultDays: DEFAULT_HISTORY_DAYS,
+        maxDays: MAX_HISTORY_DAYS,
+      }),
+    );
+    if (!history) throw appError('NOT_FOUND', `Room type ${roomTypeId} of hotel ${hotelId} not found`);
+    validateRange(history.from, history.to, MAX_HISTORY_DAYS);
+    return history;
+  }
+}

@@ -1,0 +1,140 @@
+import type pg from 'pg';
+import type { Review, ReviewSort } from './review-schema.ts';
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+interface ReviewRow {
+  readonly hotelId: number;
+  readonly id: number | null;
+  readonly rating: number;
+  readonly title: string;
+  readonly body: string;
+  readonly createdAt: Date;
+  readonly authorId: number;
+  readonly authorName: string;
+}
+
+export interface NewReview {
+  readonly hotelId: number;
+  readonly userId: number;
+  readonly rating: number;
+  readonly title: string;
+  readonly body: string;
+}
+
+export type CreateReviewResult =
+  | { readonly outcome: 'created'; readonly review: Review }
+  | { readonly outcome: 'hotel_not_found' }
+  | { readonly outcome: 'already_reviewed' };
+
+// Each order walks an index on (entity_type, entity_id, ...): created_at DESC NULLS LAST or rating
+// DESC NULLS LAST (backwards for lowest). The NULLS clauses must match the index for the planner to
+// use its order, although the columns are NOT NULL; ties are sorted incrementally.
+const ORDER_BY: Record<ReviewSort, string> = {
+  newest: 'r.created_at DESC NULLS LAST, r.id DESC',
+  highest: 'r.rating DESC NULLS LAST, r.created_at DESC, r.id DESC',
+  lowest: 'r.rating ASC NULLS FIRST, r.created_at DESC, r.id DESC',
+};
+
+/**
+ * reviews_list_<sort>: one statement. The hotel row decides 404 (no row) versus an empty page (one
+ * row with a null review); the page itself is a LATERAL subquery on the reviews index.
+ */
+function listText(sort: ReviewSort): string {
+  return `
+SELECT h.id AS "hotelId", r.id, r.rating, r.title, r.body, r.created_at AS "createdAt",
+       r.user_id AS "authorId", r.author_name AS "authorName"
+FROM hotels h
+LEFT JOIN LATERAL (
+  -- Page first on the index, then look up only that page's authors.
+  SELECT r.id, r.rating, r.title, r.body, r.created_at, r.user_id, u.name AS author_name
+  FROM (
+    SELECT r.id, r.rating, r.title, r.body, r.created_at, r.user_id
+    FROM reviews r
+    WHERE r.entity_type = 'hotel' AND r.entity_id = h.id
+    ORDER BY ${ORDER_BY[sort]}
+    LIMIT $2 OFFSET $3
+  ) r
+  JOIN users u ON u.id = r.user_id
+) r ON true
+WHERE h.id = $1 AND h.is_active
+ORDER BY ${ORDER_BY[sort]}`;
+}
+
+/**
+ * reviews_create: one statement. The review is inserted only for an active hotel and only once per
+ * user (ON CONFLICT DO NOTHING waits for a concurrent insert by the same user, then skips). The hotel's
+ * rating and review_count are then updated from the row's *current* values: under READ COMMITTED a
+ * concurrent writer makes this UPDATE wait and re-evaluate on the newest version, so no review is lost.
+ */
+const CREATE = `
+WITH h AS (
+  SELECT id FROM hotels WHERE id = $1 AND is_active
+), ins AS (
+  INSERT INTO reviews (user_id, entity_type, entity_id, rating, title, body)
+  SELECT $2, 'hotel', h.id, $3::int, $4, $5 FROM h
+  ON CONFLICT (user_id, entity_type, entity_id) DO NOTHING
+  RETURNING id, entity_id, rating, title, body, created_at
+), upd AS (
+  UPDATE hotels
+  SET rating = round((hotels.rating * hotels.review_count + $3::int) / (hotels.review_count + 1), 2),
+      review_count = hotels.review_count + 1,
+      updated_at = now()
+  FROM ins
+  WHERE hotels.id = ins.entity_id
+  RETURNING hotels.id
+)
+SELECT h.id AS "hotelId", ins.id, ins.rating, ins.title, ins.body, ins.created_at AS "createdAt",
+       u.id AS "authorId", u.name AS "authorName"
+FROM (SELECT 1) AS one
+LEFT JOIN h ON true
+LEFT JOIN ins ON true
+LEFT JOIN upd ON true
+LEFT JOIN users u ON u.id = $2 AND ins.id IS NOT NULL`;
+
+export class ReviewRepository {
+  readonly #db: Queryable;
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  /** Up to `limit + 1` reviews (so the caller can tell if there is another page); undefined: no hotel. */
+  async list(
+    hotelId: number,
+    sort: ReviewSort,
+    limit: number,
+    offset: number,
+  ): Promise<Review[] | undefined> {
+    const { rows } = await this.#db.query<ReviewRow>({
+      name: `reviews_list_${sort}`,
+      text: listText(sort),
+      values: [hotelId, limit + 1, offset],
+    });
+    if (rows.length === 0) return undefined;
+    return rows.filter((row) => row.id !== null).map(toReview);
+  }
+
+  async create(review: NewReview): Promise<CreateReviewResult> {
+    const { rows } = await this.#db.query<ReviewRow | { hotelId: null; id: null }>({
+      name: 'reviews_create',
+      text: CREATE,
+      values: [review.hotelId, review.userId, review.rating, review.title, review.body],
+    });
+    const row = rows[0];
+    if (!row || row.hotelId === null) return { outcome: 'hotel_not_found' };
+    if (row.id === null) return { outcome: 'already_reviewed' };
+    return { outcome: 'created', review: toReview(row as ReviewRow) };
+  }
+}
+
+function toReview(row: ReviewRow): Review {
+  return {
+    id: row.id as number,
+    rating: row.rating,
+    title: row.title,
+    body: row.body,
+    // A Date: the response schema's date-time format serializes it as ISO 8601.
+    createdAt: row.createdAt as unknown as string,
+    author: { id: row.authorId, name: row.authorName },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Database } from '../../platform/db/index.ts';
+import { appError } from '../../platform/http/index.ts';
+import { domainError } from '../errors.ts';
+import { ReviewRepository } from './review-repository.ts';
+import type { CreateReviewBody, Review, ReviewListQuery, ReviewPage } from './review-schema.ts';
+
+export class ReviewService {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async list(hotelId: number, query: ReviewListQuery): Promise<ReviewPage> {
+    const { page, limit, sort } = query;
+    const rows = await this.#db.read((pool) =>
+      new ReviewRepository(pool).list(hotelId, sort, limit, (page - 1) * limit),
+    );
+    if (!rows) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+  }
+
+  /** The review and the hotel's running rating and review count change in one transaction. */
+  async create(hotelId: number, userId: number, body: CreateReviewBody): Promise<Review> {
+    return this.#db.transaction(async (client) => {
+      const result = await new ReviewRepository(client).create({
+        hotelId,
+        userId,
+        rating: body.rating,
+        title: body.title ?? '',
+        body: body.body ?? '',
+      });
+      if (result.outcome === 'hotel_not_found') throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+      if (result.outcome === 'already_reviewed') {
+        throw domainError('ALREADY_REVIEWED', `You have already reviewed hotel ${hotelId}`, {
+          hint: 'Each user may review a hotel once',
+        });
+      }
+      return result.review;
+    });
+  }
+}

@@ -1,0 +1,378 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { App } from '../src/app/build-app.ts';
+import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { registerUser, type TestUser } from './support/auth.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createHotel, type TestHotel } from './support/fixtures.ts';
+import { ensureTestServer } from './support/test-server.ts';
+
+interface Review {
+  id: number;
+  rating: number;
+  title: string;
+  body: string;
+  createdAt: string;
+  author: { id: number; name: string };
+}
+interface ReviewPage {
+  data: Review[];
+  page: number;
+  limit: number;
+  hasMore: boolean;
+}
+
+function assertError(
+  res: { statusCode: number; json(): unknown },
+  status: number,
+  code: string,
+  field?: string,
+) {
+  assert.equal(res.statusCode, status, JSON.stringify(res.json()));
+  const body = res.json() as Record<string, unknown> & { details?: { field?: string }[] };
+  for (const key of ERROR_FIELDS) assert.ok(key in body, `missing ${key}`);
+  assert.equal(body.code, code);
+  if (field) {
+    assert.ok(
+      body.details?.some((d) => d.field === field),
+      `expected a detail on ${field}: ${JSON.stringify(body.details)}`,
+    );
+  }
+}
+
+describe('reviews', () => {
+  let db: TestDatabase;
+  let app: App;
+  let stopServer: () => Promise<void>;
+  let inactive: TestHotel;
+
+  before(async () => {
+    stopServer = await ensureTestServer();
+    db = await createTestDatabase();
+    inactive = await createHotel(db.pool, { inventoryNights: 1 });
+    await db.pool.query('UPDATE hotels SET is_active = false WHERE id = $1', [inactive.id]);
+    app = await startTestApp(db.url);
+  });
+
+  after(async () => {
+    await app?.close();
+    await db?.drop();
+    await stopServer?.();
+  });
+
+  const hotelState = async (id: number) => {
+    const { rows } = await db.pool.query<{ rating: number; reviewCount: number }>(
+      'SELECT rating, review_count AS "reviewCount" FROM hotels WHERE id = $1',
+      [id],
+    );
+    return rows[0]!;
+  };
+
+  describe('GET /api/hotels/:id/reviews', () => {
+    let hotel: TestHotel;
+    let quiet: TestHotel;
+    // id order is not date order, so a sort by id would fail these tests.
+    const SEEDED: [rating: number, daysAgo: number][] = [
+      [3, 5],
+      [5, 1],
+      [1, 9],
+      [5, 3],
+      [2, 2],
+      [4, 7],
+    ];
+    let ids: number[] = [];
+
+    before(async () => {
+      hotel = await createHotel(db.pool, { inventoryNights: 1 });
+      quiet = await createHotel(db.pool, { inventoryNights: 1 });
+      const { rows } = await db.pool.query<{ id: number }>(
+        `WITH s AS (
+           SELECT ord, rating, days FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS s(rating, days, ord)
+         ), u AS (
+           INSERT INTO users (email, password_hash, name)
+           SELECT 'list-' || ord || '@example.test', 'x', 'Author ' || ord FROM s ORDER BY ord
+           RETURNING id, name
+         )
+         INSERT INTO reviews (user_id, entity_type, entity_id, rating, title, body, created_at)
+         SELECT u.id, 'hotel', $1, s.rating, 'Title ' || s.ord, 'Body ' || s.ord, now() - make_interval(days => s.days)
+         FROM s JOIN u ON u.name = 'Author ' || s.ord
+         ORDER BY s.ord
+         RETURNING id`,
+        [hotel.id, SEEDED.map(([r]) => r), SEEDED.map(([, d]) => d)],
+      );
+      ids = rows.map((r) => r.id);
+      // Another hotel's review must never leak into this list.
+      await db.pool.query(
+        `INSERT INTO reviews (user_id, entity_type, entity_id, rating)
+         SELECT id, 'hotel', $1, 5 FROM users WHERE name = 'Author 1'`,
+        [quiet.id + 1000],
+      );
+    });
+
+    const list = (id: number, query = '') =>
+      app.inject({ method: 'GET', url: `/api/hotels/${id}/reviews?${query}` });
+    // 1-based positions in SEEDED.
+    const titles = (page: ReviewPage) => page.data.map((r) => Number(r.title.replace('Title ', '')));
+
+    it('when listing without options, then the newest come first with their authors, in one query', async () => {
+      const res = await list(hotel.id);
+      assert.equal(res.statusCode, 200);
+      assert.equal(queryCount(res.headers), 1);
+      const body = res.json() as ReviewPage;
+      assert.deepEqual(titles(body), [2, 5, 4, 1, 6, 3]);
+      assert.deepEqual(
+        { page: body.page, limit: body.limit, hasMore: body.hasMore },
+        { page: 1, limit: 20, hasMore: false },
+      );
+      const first = body.data[0]!;
+      assert.equal(first.id, ids[1]);
+      assert.deepEqual(
+        { rating: first.rating, body: first.body, authorName: first.author.name },
+        { rating: 5, body: 'Body 2', authorName: 'Author 2' },
+      );
+      assert.equal(typeof first.author.id, 'number');
+      assert.match(first.createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    });
+
+    it('when sorting by highest or lowest, then ratings are ordered and ties go newest first', async () => {
+      const highest = (await list(hotel.id, 'sort=highest')).json() as ReviewPage;
+      assert.deepEqual(titles(highest), [2, 4, 6, 1, 5, 3]);
+      const lowest = (await list(hotel.id, 'sort=lowest')).json() as ReviewPage;
+      assert.deepEqual(titles(lowest), [3, 5, 1, 6, 2, 4]);
+    });
+
+    it('when paging, then pages are disjoint, in order, and hasMore is right', async () => {
+      const seen: number[] = [];
+      for (const page of [1, 2, 3]) {
+        const res = await list(hotel.id, `limit=2&page=${page}&sort=newest`);
+        assert.equal(queryCount(res.headers), 1);
+        const body = res.json() as ReviewPage;
+        assert.equal(body.page, page);
+        assert.equal(body.limit, 2);
+        assert.equal(body.hasMore, page < 3);
+        seen.push(...titles(body));
+      }
+      assert.deepEqual(seen, [2, 5, 4, 1, 6, 3]);
+      const beyond = (await list(hotel.id, 'limit=2&page=4')).json() as ReviewPage;
+      assert.deepEqual(beyond, { data: [], page: 4, limit: 2, hasMore: false });
+    });
+
+    it('when the hotel has no reviews, then an empty page, not a 404', async () => {
+      const res = await list(quiet.id);
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(res.json(), { data: [], page: 1, limit: 20, hasMore: false });
+    });
+
+    it('when the hotel is unknown or inactive, then 404 E_NOT_FOUND from the same single query', async () => {
+      for (const id of [999_999, inactive.id]) {
+        const res = await list(id);
+        assertError(res, 404, 'E_NOT_FOUND');
+        assert.equal(queryCount(res.headers), 1);
+      }
+    });
+
+    const bad: [string, string][] = [
+      ['sort=best', 'sort'],
+      ['page=0', 'page'],
+      ['page=1001', 'page'],
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=ten', 'limit'],
+      ['rating=5', 'rating'],
+    ];
+    for (const [query, field] of bad) {
+      it(`when the query is ${query}, then 400 names ${field} and no query runs`, async () => {
+        const res = await list(hotel.id, query);
+        assertError(res, 400, 'E_VALIDATION', field);
+        assert.equal(queryCount(res.headers), 0);
+      });
+    }
+
+    it('when the hotel id is beyond int4 or not a number, then 400 names id', async () => {
+      for (const id of ['2147483648', 'x']) {
+        const res = await app.inject({ method: 'GET', url: `/api/hotels/${id}/reviews` });
+        assertError(res, 400, 'E_VALIDATION', 'id');
+      }
+    });
+  });
+
+  describe('POST /api/hotels/:id/reviews', () => {
+    let author: TestUser;
+    let hotel: TestHotel;
+
+    before(async () => {
+      author = await registerUser(app, 'Ada Reviewer');
+      hotel = await createHotel(db.pool, { inventoryNights: 1 });
+    });
+
+    const post = (id: number, payload: unknown, user: TestUser | null = author) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/hotels/${id}/reviews`,
+        headers: user ? user.headers : {},
+        payload: payload as Record<string, unknown>,
+      });
+
+    it('when a user reviews a hotel, then 201 with the review, and the rating moves, in one transaction', async () => {
+      const res = await post(hotel.id, { rating: 4, title: 'Quiet', body: 'Slept well.' });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(queryCount(res.headers), 3, 'BEGIN, insert + update, COMMIT');
+      const review = res.json() as Review;
+      assert.deepEqual(
+        { ...review, id: undefined, createdAt: undefined },
+        {
+          id: undefined,
+          createdAt: undefined,
+          rating: 4,
+          title: 'Quiet',
+          body: 'Slept well.',
+          author: { id: author.id, name: 'Ada Reviewer' },
+        },
+      );
+      assert.ok(Math.abs(Date.parse(review.createdAt) - Date.now()) < 60_000);
+      const { rows } = await db.pool.query(
+        'SELECT user_id, entity_type, entity_id, rating, title, body FROM reviews WHERE id = $1',
+        [review.id],
+      );
+      assert.deepEqual(rows, [
+        {
+          user_id: author.id,
+          entity_type: 'hotel',
+          entity_id: hotel.id,
+          rating: 4,
+          title: 'Quiet',
+          body: 'Slept well.',
+        },
+      ]);
+      assert.deepEqual(await hotelState(hotel.id), { rating: 4, reviewCount: 1 });
+      const listed = (
+        await app.inject({ method: 'GET', url: `/api/hotels/${hotel.id}/reviews` })
+      ).json() as ReviewPage;
+      assert.deepEqual(listed.data, [review]);
+    });
+
+    it('when the same user reviews the hotel again, then 409 E_ALREADY_REVIEWED and nothing changes', async () => {
+      const res = await post(hotel.id, { rating: 1 });
+      assertError(res, 409, 'E_ALREADY_REVIEWED');
+      assert.equal(queryCount(res.headers), 3, 'BEGIN, insert + update, ROLLBACK');
+      assert.deepEqual(await hotelState(hotel.id), { rating: 4, reviewCount: 1 });
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM reviews WHERE entity_id = $1', [
+        hotel.id,
+      ]);
+      assert.equal(rows[0].n, 1);
+    });
+
+    it('when reviews arrive one after another, then the running rating follows the formula to the cent', async () => {
+      const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+      const expected: [number, number][] = [
+        [5, 5],
+        [4, 4.5],
+        [3, 4],
+        [1, 3.25],
+        [2, 3],
+      ];
+      for (const [i, [rating, average]] of expected.entries()) {
+        const user = await registerUser(app, `Seq ${i}`);
+        const res = await post(fresh.id, { rating }, user);
+        assert.equal(res.statusCode, 201, res.body);
+        assert.deepEqual(await hotelState(fresh.id), { rating: average, reviewCount: i + 1 });
+      }
+    });
+
+    it('when title and body are omitted, then they are empty strings', async () => {
+      const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+      const res = await post(fresh.id, { rating: 3 });
+      assert.equal(res.statusCode, 201, res.body);
+      const review = res.json() as Review;
+      assert.equal(review.title, '');
+      assert.equal(review.body, '');
+    });
+
+    it('when 10 users review one hotel concurrently, then no update is lost', async () => {
+      const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+      // The hotel already has 10 reviews averaging 4.00 (counted on the hotel row only).
+      await db.pool.query('UPDATE hotels SET rating = 4, review_count = 10 WHERE id = $1', [fresh.id]);
+      const users = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(app, `Crowd ${i}`)));
+      const ratings = [1, 1, 2, 1, 1, 1, 2, 1, 1, 1];
+      const responses = await Promise.all(
+        users.map((user, i) => post(fresh.id, { rating: ratings[i] }, user)),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.statusCode),
+        Array(10).fill(201),
+      );
+      const state = await hotelState(fresh.id);
+      assert.equal(state.reviewCount, 20);
+      // Each step rounds to 2 decimals, so the running value may drift from the true mean by at most
+      // 0.005 x sum(k/20, k = 11..20) < 0.04; one lost review would move it by more than 0.07.
+      const mean = (40 + ratings.reduce((a, b) => a + b, 0)) / 20;
+      assert.ok(Math.abs(state.rating - mean) < 0.04, `rating ${state.rating} vs mean ${mean}`);
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM reviews WHERE entity_id = $1', [
+        fresh.id,
+      ]);
+      assert.equal(rows[0].n, 10);
+    });
+
+    it('when one user posts twice at the same time, then exactly one review is created and the other is 409', async () => {
+      const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+      const user = await registerUser(app, 'Double Clicker');
+      const responses = await Promise.all([
+        post(fresh.id, { rating: 5 }, user),
+        post(fresh.id, { rating: 2 }, user),
+      ]);
+      assert.deepEqual(responses.map((r) => r.statusCode).sort(), [201, 409]);
+      const created = responses.find((r) => r.statusCode === 201)!.json() as Review;
+      assert.deepEqual(await hotelState(fresh.id), { rating: created.rating, reviewCount: 1 });
+    });
+
+    it('when the hotel is unknown or inactive, then 404 E_NOT_FOUND and no review is stored', async () => {
+      for (const id of [999_999, inactive.id]) {
+        const res = await post(id, { rating: 5 });
+        assertError(res, 404, 'E_NOT_FOUND');
+      }
+      const { rows } = await db.pool.query(
+        'SELECT count(*)::int AS n FROM reviews WHERE entity_id IN (999999, $1)',
+        [inactive.id],
+      );
+      assert.equal(rows[0].n, 0);
+      assert.equal((await hotelState(inactive.id)).reviewCount, 0);
+    });
+
+    it('when there is no token or a bad one, then 401 and nothing is stored', async () => {
+      const anonymous = await post(hotel.id, { rating: 5 }, null);
+      assertError(anonymous, 401, 'E_UNAUTHORIZED');
+      const forged = await app.inject({
+        method: 'POST',
+        url: `/api/hotels/${hotel.id}/reviews`,
+        headers: { authorization: 'Bearer a.b.c' },
+        payload: { rating: 5 },
+      });
+      assertError(forged, 401, 'E_INVALID_TOKEN');
+      assert.equal((await hotelState(hotel.id)).reviewCount, 1);
+    });
+
+    const bad: [string, unknown, string][] = [
+      ['rating 0', { rating: 0 }, 'rating'],
+      ['rating 6', { rating: 6 }, 'rating'],
+      ['rating 4.5', { rating: 4.5 }, 'rating'],
+      ['rating "five"', { rating: 'five' }, 'rating'],
+      ['no rating', { title: 'Nice' }, 'rating'],
+      ['a 201-character title', { rating: 3, title: 'x'.repeat(201) }, 'title'],
+      ['a 5001-character body', { rating: 3, body: 'x'.repeat(5001) }, 'body'],
+      ['an object for a title', { rating: 3, title: { text: 'hi' } }, 'title'],
+      ['an unknown field', { rating: 3, userId: 1 }, 'userId'],
+    ];
+    for (const [label, payload, field] of bad) {
+      it(`when the body has ${label}, then 400 names ${field} and no query runs`, async () => {
+        const res = await post(hotel.id, payload);
+        assertError(res, 400, 'E_VALIDATION', field);
+        assert.equal(queryCount(res.headers), 0);
+      });
+    }
+
+    it('when the hotel id is beyond int4, then 400 names id', async () => {
+      const res = await post(2_147_483_648, { rating: 5 });
+      assertError(res, 400, 'E_VALIDATION', 'id');
+    });
+  });
+});
