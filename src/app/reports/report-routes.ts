@@ -1,5 +1,40 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../platform/db/index.ts';
+import { BEARER } from '../common/schemas.ts';
+import { BookingsReport, BookingsReportQuery, OccupancyQuery, OccupancyReport } from './report-schema.ts';
+import { ReportService } from './report-service.ts';
 
-/** TODO(issue 3): GET /reports/bookings, GET /reports/occupancy (mounted at /api/admin). */
-export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (_app, _options) => {};
+/** Mounted at /api/admin; admins only (anyone else gets 404, anonymous 401). */
+export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  const reports = new ReportService(db);
+
+  app.get(
+    '/reports/bookings',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Bookings, cancellations, room nights and revenue by check-in day, hotel or city',
+        security: BEARER,
+        querystring: BookingsReportQuery,
+        response: { 200: BookingsReport },
+      },
+    },
+    async (request) => reports.bookings(request.query),
+  );
+
+  app.get(
+    '/reports/occupancy',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Daily occupancy of one hotel (booked rooms / total rooms)',
+        security: BEARER,
+        querystring: OccupancyQuery,
+        response: { 200: OccupancyReport },
+      },
+    },
+    async (request) => reports.occupancy(request.query),
+  );
+};

@@ -42,7 +42,7 @@ export async function seedTrips(ctx: SeedContext): Promise<number> {
   return trips;
 }
 
-/** Other users waiting for the same room type and dates as some upcoming bookings. */
+/** Other users waiting for the same room type and dates as some upcoming bookings (one entry each). */
 export async function seedWaitlist(ctx: SeedContext): Promise<number> {
   const { u, todaySql: today, size } = ctx;
   return exec(
@@ -55,7 +55,9 @@ export async function seedWaitlist(ctx: SeedContext): Promise<number> {
        b.room_type_id, b.start_date, b.end_date, b.guests, 'waiting', NULL,
        ${utc(`${today}::timestamp - make_interval(secs => floor(${u('b.id', SALT.waitlistCreated)} * 3 * 86400))`)}
      FROM (SELECT * FROM bookings WHERE status = 'confirmed'
-           ORDER BY ${u('id', SALT.waitlist)}, id LIMIT ${size.waitlist}) AS b`,
+           ORDER BY ${u('id', SALT.waitlist)}, id LIMIT ${size.waitlist}) AS b
+     -- A user may hold one active entry per room type and stay (waitlist_user_active_uq).
+     ON CONFLICT DO NOTHING`,
   );
 }
 

@@ -1,5 +1,61 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import type { Database } from '../../platform/db/index.ts';
+import { currentUser } from '../auth/auth-plugin.ts';
+import { BEARER, IdParams } from '../common/schemas.ts';
+import { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } from './waitlist-schema.ts';
+import { WaitlistService } from './waitlist-service.ts';
 
-/** TODO(issue 3): POST /waitlist, GET /me/waitlist, DELETE /waitlist/:id. */
-export const waitlistRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (_app, _options) => {};
+/** Mounted at /api. Offers are made by `offerFreedRooms` (waitlist-offers.ts) when a booking is cancelled. */
+export const waitlistRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  const waitlist = new WaitlistService(db);
+
+  app.post(
+    '/waitlist',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['waitlist'],
+        summary: 'Join the waitlist of a room type for a stay',
+        security: BEARER,
+        body: JoinWaitlistBody,
+        response: { 201: WaitlistEntry },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await waitlist.join(currentUser(request).id, request.body)),
+  );
+
+  app.get(
+    '/me/waitlist',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['waitlist'],
+        summary: 'My waitlist entries, newest first',
+        security: BEARER,
+        querystring: MyWaitlistQuery,
+        response: { 200: WaitlistPage },
+      },
+    },
+    async (request) => waitlist.listMine(currentUser(request).id, request.query),
+  );
+
+  app.delete(
+    '/waitlist/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['waitlist'],
+        summary: 'Leave the waitlist (idempotent)',
+        security: BEARER,
+        params: IdParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await waitlist.cancel(currentUser(request).id, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

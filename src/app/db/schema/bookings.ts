@@ -108,6 +108,10 @@ export const waitlist = pgTable(
     index('waitlist_status_dates_idx').on(t.status, t.startDate, t.endDate),
     // my_waitlist.
     index('waitlist_user_idx').on(t.userId, t.createdAt.desc()),
+    // POST /waitlist: one active entry per user, room type and stay, enforced race-free (migration 0002).
+    uniqueIndex('waitlist_user_active_uq')
+      .on(t.userId, t.roomTypeId, t.startDate, t.endDate)
+      .where(sql`${t.status} IN ('waiting', 'offered')`),
     check('waitlist_dates_ck', sql`${t.endDate} > ${t.startDate}`),
   ],
 );

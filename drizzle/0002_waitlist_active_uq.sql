@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "waitlist_user_active_uq" ON "waitlist" USING btree ("user_id","room_type_id","start_date","end_date") WHERE "waitlist"."status" IN ('waiting', 'offered');

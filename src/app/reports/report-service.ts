@@ -1,0 +1,43 @@
+import type { Database } from '../../platform/db/index.ts';
+import { appError } from '../../platform/http/index.ts';
+import { validateRange } from '../common/stay.ts';
+import { ReportRepository } from './report-repository.ts';
+import {
+  type BookingsReport,
+  type BookingsReportQuery,
+  MAX_REPORT_DAYS,
+  MAX_REPORT_ROWS,
+  type OccupancyQuery,
+  type OccupancyReport,
+} from './report-schema.ts';
+
+export class ReportService {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Bookings by check-in date in [from, to], grouped by day, hotel or city (and currency). */
+  async bookings(query: BookingsReportQuery): Promise<BookingsReport> {
+    const { from, to, groupBy } = query;
+    validateRange(from, to, MAX_REPORT_DAYS);
+    const rows = await this.#db.read((pool) =>
+      new ReportRepository(pool).bookings(groupBy, from, to, MAX_REPORT_ROWS),
+    );
+    return {
+      from,
+      to,
+      groupBy,
+      rows: rows.slice(0, MAX_REPORT_ROWS),
+      truncated: rows.length > MAX_REPORT_ROWS,
+    };
+  }
+
+  async occupancy(query: OccupancyQuery): Promise<OccupancyReport> {
+    const { hotelId, from, to } = query;
+    validateRange(from, to, MAX_REPORT_DAYS);
+    const report = await this.#db.read((pool) => new ReportRepository(pool).occupancy(hotelId, from, to));
+    if (!report) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+    return { hotelId, from, to, ...report };
+  }
+}

@@ -1,0 +1,124 @@
+import type pg from 'pg';
+import type { WaitlistEntry, WaitlistStatus } from './waitlist-schema.ts';
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** The public shape of an entry; needs `w` (waitlist), `rt` (room_types) and `h` (hotels) in scope. */
+export const ENTRY_COLUMNS = `w.id, w.room_type_id AS "roomTypeId", h.id AS "hotelId", h.name AS "hotelName",
+       rt.name AS "roomTypeName", w.start_date AS "checkIn", w.end_date AS "checkOut", w.guests, w.status,
+       w.offered_at AS "offeredAt", w.created_at AS "createdAt"`;
+
+export interface NewWaitlistEntry {
+  readonly userId: number;
+  readonly roomTypeId: number;
+  readonly checkIn: string;
+  readonly checkOut: string;
+  readonly guests: number;
+}
+
+/**
+ * What `insertIfAllowed` found: the room type's capacity and the hotel-local today (so the caller
+ * can say why nothing was inserted), and the entry when it was inserted.
+ */
+export interface InsertOutcome {
+  readonly capacity: number;
+  readonly today: string;
+  readonly entry: WaitlistEntry | null;
+}
+
+export interface CancelOutcome {
+  /** The status before the request. */
+  readonly status: WaitlistStatus;
+  readonly cancelled: boolean;
+}
+
+/** SQL for the waitlist. Plain records in, plain records out. */
+export class WaitlistRepository {
+  readonly #db: Queryable;
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  /**
+   * POST /waitlist in one statement: looks the room type and the hotel-local today up, and inserts only
+   * when the guests fit and the stay has not started. The partial unique index waitlist_user_active_uq
+   * (migration 0002) makes the duplicate check race-free: a concurrent twin is skipped by ON CONFLICT,
+   * not raised. Returns null for an unknown room type (or one of an inactive hotel).
+   */
+  async insertIfAllowed(e: NewWaitlistEntry): Promise<InsertOutcome | null> {
+    const { rows } = await this.#db.query<{ capacity: number; today: string; id: number | null }>({
+      name: 'waitlist_insert',
+      text: `
+WITH rt AS (
+  SELECT rt.id, rt.name, rt.capacity, h.id AS hotel_id, h.name AS hotel_name,
+         (now() AT TIME ZONE h.timezone)::date AS today
+  FROM room_types rt
+  JOIN hotels h ON h.id = rt.hotel_id
+  WHERE rt.id = $2 AND h.is_active
+), w AS (
+  INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, guests)
+  SELECT $1, rt.id, $3::date, $4::date, $5::smallint
+  FROM rt
+  WHERE $5::smallint <= rt.capacity AND $3::date >= rt.today
+  ON CONFLICT (user_id, room_type_id, start_date, end_date) WHERE status IN ('waiting', 'offered')
+  DO NOTHING
+  RETURNING id, room_type_id, start_date, end_date, guests, status, offered_at, created_at
+)
+SELECT rt.capacity, rt.today,
+       w.id, w.room_type_id AS "roomTypeId", rt.hotel_id AS "hotelId", rt.hotel_name AS "hotelName",
+       rt.name AS "roomTypeName", w.start_date AS "checkIn", w.end_date AS "checkOut", w.guests, w.status,
+       w.offered_at AS "offeredAt", w.created_at AS "createdAt"
+FROM rt
+LEFT JOIN w ON true`,
+      values: [e.userId, e.roomTypeId, e.checkIn, e.checkOut, e.guests],
+    });
+    const row = rows[0];
+    if (!row) return null;
+    const { capacity, today, ...entry } = row;
+    return { capacity, today, entry: entry.id === null ? null : (entry as unknown as WaitlistEntry) };
+  }
+
+  /** GET /me/waitlist: one page (plus one row, to tell whether another page exists), newest first. */
+  async listForUser(
+    userId: number,
+    status: WaitlistStatus | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<WaitlistEntry[]> {
+    const { rows } = await this.#db.query<WaitlistEntry>({
+      name: 'waitlist_list_for_user',
+      text: `
+SELECT ${ENTRY_COLUMNS}
+FROM waitlist w
+JOIN room_types rt ON rt.id = w.room_type_id
+JOIN hotels h ON h.id = rt.hotel_id
+WHERE w.user_id = $1 AND ($2::text IS NULL OR w.status = $2::text)
+ORDER BY w.created_at DESC, w.id DESC
+LIMIT $3 OFFSET $4`,
+      values: [userId, status ?? null, limit + 1, offset],
+    });
+    return rows;
+  }
+
+  /**
+   * DELETE /waitlist/:id in one statement: cancels the user's entry if it is still active and reports
+   * the status it had. Null when the entry does not exist or belongs to someone else.
+   */
+  async cancel(id: number, userId: number): Promise<CancelOutcome | null> {
+    const { rows } = await this.#db.query<CancelOutcome>({
+      name: 'waitlist_cancel',
+      text: `
+WITH t AS (
+  SELECT id, status FROM waitlist WHERE id = $1 AND user_id = $2
+), u AS (
+  UPDATE waitlist w SET status = 'cancelled'
+  FROM t
+  WHERE w.id = t.id AND w.status IN ('waiting', 'offered')
+  RETURNING w.id
+)
+SELECT t.status, EXISTS (SELECT 1 FROM u) AS cancelled FROM t`,
+      values: [id, userId],
+    });
+    return rows[0] ?? null;
+  }
+}

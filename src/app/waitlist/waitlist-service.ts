@@ -1,0 +1,53 @@
+import type { Database } from '../../platform/db/index.ts';
+import { appError } from '../../platform/http/index.ts';
+import { assertNotPast, validateStay } from '../common/stay.ts';
+import { domainError } from '../errors.ts';
+import { WaitlistRepository } from './waitlist-repository.ts';
+import type { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } from './waitlist-schema.ts';
+
+export class WaitlistService {
+  readonly #db: Database;
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Puts the user on the waitlist of a room type for a stay; one active entry per user and stay. */
+  async join(userId: number, body: JoinWaitlistBody): Promise<WaitlistEntry> {
+    validateStay(body.checkIn, body.checkOut);
+    const outcome = await this.#db.transaction((client) =>
+      new WaitlistRepository(client).insertIfAllowed({ userId, ...body }),
+    );
+    if (!outcome) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
+    if (body.guests > outcome.capacity) {
+      throw domainError('CAPACITY_EXCEEDED', `This room type takes at most ${outcome.capacity} guests`, {
+        details: [{ field: 'guests', message: `must be at most ${outcome.capacity}` }],
+      });
+    }
+    assertNotPast(body.checkIn, outcome.today);
+    if (!outcome.entry) {
+      throw domainError('ALREADY_WAITLISTED', undefined, {
+        hint: 'See GET /api/me/waitlist; cancel the entry with DELETE /api/waitlist/:id to join again',
+      });
+    }
+    return outcome.entry;
+  }
+
+  async listMine(userId: number, query: MyWaitlistQuery): Promise<WaitlistPage> {
+    const { page, limit } = query;
+    const rows = await this.#db.read((pool) =>
+      new WaitlistRepository(pool).listForUser(userId, query.status, limit, (page - 1) * limit),
+    );
+    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+  }
+
+  /**
+   * Leaves the waitlist. Idempotent: an entry already cancelled stays cancelled. An entry that was
+   * booked or has expired is no longer in the queue and cannot be cancelled (409).
+   */
+  async cancel(userId: number, id: number): Promise<void> {
+    const outcome = await this.#db.transaction((client) => new WaitlistRepository(client).cancel(id, userId));
+    if (!outcome) throw appError('NOT_FOUND', `Waitlist entry ${id} not found`);
+    if (outcome.cancelled || outcome.status === 'cancelled') return;
+    throw appError('CONFLICT', `Waitlist entry ${id} is ${outcome.status} and can no longer be cancelled`);
+  }
+}
