@@ -367,6 +367,19 @@ describe('bookings', () => {
         rows.map((r) => r.status),
         ['offered', 'waiting'],
       );
+      // The offered guest books: their entry is closed in the booking's transaction.
+      const taken = await book(waiters[0]!, {
+        roomTypeId: rt.id,
+        checkIn: isoDate(9),
+        checkOut: isoDate(11),
+        guests: 1,
+      });
+      assert.equal(taken.statusCode, 201, taken.body);
+      const { rows: after } = await db.pool.query<{ status: string }>(
+        'SELECT status FROM waitlist WHERE id = $1',
+        [ids[0]],
+      );
+      assert.equal(after[0]!.status, 'booked');
     });
 
     it("when someone else's booking is read or cancelled, then 404 and nothing changes", async () => {
@@ -456,6 +469,12 @@ describe('bookings', () => {
       ['an unknown room type', () => ({ roomTypeId: 999_999, ...stay(3, 1), guests: 1 }), 404, 'E_NOT_FOUND'],
       ['an id beyond int4', () => ({ roomTypeId: 2 ** 31, ...stay(3, 1), guests: 1 }), 400, 'E_VALIDATION'],
       ['guests as a string', () => ({ roomTypeId: rtId, ...stay(3, 1), guests: 'two' }), 400, 'E_VALIDATION'],
+      [
+        'guests as a numeric string (bodies are not coerced)',
+        () => ({ roomTypeId: rtId, ...stay(3, 1), guests: '1' }),
+        400,
+        'E_VALIDATION',
+      ],
       [
         'too many guests for the room',
         () => ({ roomTypeId: rtId, ...stay(3, 1), guests: 3 }),

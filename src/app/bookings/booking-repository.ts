@@ -108,8 +108,8 @@ WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date`,
   }
 
   /**
-   * One statement: the booking, its payment, a confirmation notification (sent by a later job) and
-   * the nightly prices paid (price_history). Returns the new booking's id and creation time.
+   * One statement: the booking, its payment, a confirmation notification (sent by a later job), the
+   * nightly prices paid (price_history), and the guest's own waitlist entry for this stay marked booked. Returns the new booking's id and creation time.
    */
   async insertBooking(b: {
     userId: number;
@@ -136,6 +136,10 @@ WITH b AS (
   SELECT $1, 'booking_confirmed',
          jsonb_build_object('bookingId', id, 'hotelName', $12::text, 'checkIn', $4::date, 'checkOut', $5::date)
   FROM b
+), w AS (
+  -- The guest got the room they were waiting (or offered) for: their entry is done.
+  UPDATE waitlist SET status = 'booked'
+  WHERE user_id = $1 AND room_type_id = $3 AND start_date = $4 AND end_date = $5 AND status IN ('waiting', 'offered')
 ), ph AS (
   INSERT INTO price_history (entity_type, entity_id, price_cents, currency, stay_date)
   SELECT 'room_type', $3, price, $8, night FROM unnest($13::date[], $14::int[]) AS t(night, price)
