@@ -324,6 +324,8 @@ describe('bookings', () => {
       assert.equal(cancelled.status, 'cancelled');
       assert.ok(cancelled.cancelledAt);
       assert.equal(cancelled.payment?.status, 'cancelled');
+      // BEGIN, lock, mark cancelled, return rooms, waitlist candidates (none to offer), COMMIT, read back.
+      assert.equal(queryCount(res.headers), 7);
       const inv = await inventory(rt.id);
       for (const d of [6, 7, 8]) assert.equal(inv.get(isoDate(d)), 1);
       const again = await app.inject({
@@ -333,6 +335,7 @@ describe('bookings', () => {
       });
       assert.equal(again.statusCode, 200);
       assert.equal((again.json() as BookingBody).cancelledAt, cancelled.cancelledAt);
+      assert.equal(queryCount(again.headers), 4);
       assert.equal((await inventory(rt.id)).get(isoDate(7)), 1, 'a second cancel does not add a room');
       // Rebook the freed room.
       assert.equal((await book(bob, { roomTypeId: rt.id, ...stay(6, 3), guests: 1 })).statusCode, 201);

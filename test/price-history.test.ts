@@ -131,6 +131,20 @@ describe('GET /api/hotels/:id/price-history', () => {
     );
   });
 
+  it('when there are more points than limit, then the newest come back and truncated says so', async () => {
+    const url = `roomTypeId=${hotel.roomTypes[0]!.id}&from=2030-01-10&to=2030-01-12`;
+    const cut = (await get(hotel.id, `${url}&limit=2`)).json() as History & { truncated: boolean };
+    assert.deepEqual(
+      cut.points.map((p) => p.priceCents),
+      [2_003, 2_002],
+    );
+    assert.equal(cut.truncated, true);
+    const all = (await get(hotel.id, `${url}&limit=3`)).json() as History & { truncated: boolean };
+    assert.equal(all.points.length, 3);
+    assert.equal(all.truncated, false);
+    assert.equal((await get(hotel.id, `${url}&limit=1001`)).statusCode, 400);
+  });
+
   it('when only to is given, then from is 90 days before it', async () => {
     const res = await get(hotel.id, `roomTypeId=${hotel.roomTypes[0]!.id}&to=2030-01-10`);
     const body = res.json() as History;

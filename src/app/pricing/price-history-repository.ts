@@ -37,6 +37,8 @@ LEFT JOIN LATERAL (
     AND p.created_at >= b.from_d::timestamp AT TIME ZONE 'UTC'
     AND p.created_at < (b.to_d + 1)::timestamp AT TIME ZONE 'UTC'
     AND b.to_d - b.from_d BETWEEN 0 AND $6::int
+  ORDER BY p.created_at DESC NULLS LAST, p.id DESC
+  LIMIT $7
 ) p ON true
 WHERE rt.id = $1 AND rt.hotel_id = $2
 ORDER BY p.created_at DESC NULLS LAST, p.id DESC`;
@@ -55,11 +57,13 @@ export class PriceHistoryRepository {
     to: string | undefined;
     defaultDays: number;
     maxDays: number;
-  }): Promise<PriceHistory | undefined> {
+    /** Returns up to limit + 1 points, so the caller can tell whether there were more. */
+    limit: number;
+  }): Promise<Omit<PriceHistory, 'truncated'> | undefined> {
     const { rows } = await this.#db.query<PriceHistoryRow>({
       name: 'price_history_room_type',
       text: PRICE_HISTORY,
-      values: [q.roomTypeId, q.hotelId, q.to ?? null, q.from ?? null, q.defaultDays, q.maxDays],
+      values: [q.roomTypeId, q.hotelId, q.to ?? null, q.from ?? null, q.defaultDays, q.maxDays, q.limit + 1],
     });
     const first = rows[0];
     if (!first) return undefined;

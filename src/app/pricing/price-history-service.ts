@@ -17,7 +17,7 @@ export class PriceHistoryService {
 
   /** Prices recorded for a room type of the hotel between from and to (UTC days, both included). */
   async forRoomType(hotelId: number, query: PriceHistoryQuery): Promise<PriceHistory> {
-    const { roomTypeId, from, to } = query;
+    const { roomTypeId, from, to, limit } = query;
     // Both bounds given: fail before any query. Otherwise the defaults resolve in SQL (UTC today).
     if (from !== undefined && to !== undefined) validateRange(from, to, MAX_HISTORY_DAYS);
     const history = await this.#db.read((pool) =>
@@ -28,10 +28,11 @@ export class PriceHistoryService {
         to,
         defaultDays: DEFAULT_HISTORY_DAYS,
         maxDays: MAX_HISTORY_DAYS,
+        limit,
       }),
     );
     if (!history) throw appError('NOT_FOUND', `Room type ${roomTypeId} of hotel ${hotelId} not found`);
     validateRange(history.from, history.to, MAX_HISTORY_DAYS);
-    return history;
+    return { ...history, points: history.points.slice(0, limit), truncated: history.points.length > limit };
   }
 }

@@ -36,13 +36,21 @@ FROM (
 JOIN hotels h ON h.id = g.hotel_id
 ORDER BY g."revenueCents" DESC, g.hotel_id, g.currency
 LIMIT $3`,
+  // Aggregate per hotel first (a hash aggregate over ~20k groups), then roll hotels up into cities:
+  // joining every booking to its hotel before grouping by city text was 3.5x slower on the medium seed.
   city: `
-SELECT h.city AS key, h.country, b.currency, ${MEASURES}
-FROM bookings b
-JOIN hotels h ON h.id = b.hotel_id
-WHERE ${IN_RANGE}
-GROUP BY h.city, h.country, b.currency
-ORDER BY "revenueCents" DESC, h.city, h.country, b.currency
+SELECT h.city AS key, h.country, g.currency, sum(g.bookings)::bigint AS bookings,
+       sum(g.cancelled)::bigint AS cancelled, sum(g.nights)::bigint AS nights,
+       sum(g."revenueCents")::bigint AS "revenueCents"
+FROM (
+  SELECT b.hotel_id, b.currency, ${MEASURES}
+  FROM bookings b
+  WHERE ${IN_RANGE}
+  GROUP BY b.hotel_id, b.currency
+) g
+JOIN hotels h ON h.id = g.hotel_id
+GROUP BY h.city, h.country, g.currency
+ORDER BY "revenueCents" DESC, h.city, h.country, g.currency
 LIMIT $3`,
 };
 

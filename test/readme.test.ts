@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DomainErrors } from '../src/app/errors.ts';
+import { ErrorCodes } from '../src/platform/http/index.ts';
+
+const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
+
+describe('README', () => {
+  it('when an error code exists, then the README error table lists it', () => {
+    const table = readme.slice(readme.indexOf('| Code | HTTP | When |'));
+    const missing = [...Object.values(ErrorCodes), ...Object.values(DomainErrors)]
+      .map((e) => e.code)
+      .filter((code) => !table.includes(`\`${code}\``));
+    assert.deepEqual(missing, [], 'add these codes to the README error table');
+  });
+});
