@@ -36,8 +36,12 @@ export class TripService {
         });
       }
     }
-    return this.#db.transaction((client) =>
-      new TripRepository(client).create(userId, body.name.trim(), startDate ?? null, endDate ?? null),
+    // One INSERT is atomic on its own: no BEGIN/COMMIT round trips.
+    return new TripRepository(this.#db.pool).create(
+      userId,
+      body.name.trim(),
+      startDate ?? null,
+      endDate ?? null,
     );
   }
 

@@ -14,9 +14,8 @@ export class WaitlistService {
   /** Puts the user on the waitlist of a room type for a stay; one active entry per user and stay. */
   async join(userId: number, body: JoinWaitlistBody): Promise<WaitlistEntry> {
     validateStay(body.checkIn, body.checkOut);
-    const outcome = await this.#db.transaction((client) =>
-      new WaitlistRepository(client).insertIfAllowed({ userId, ...body }),
-    );
+    // One statement, atomic on its own (the partial unique index settles concurrent duplicates).
+    const outcome = await new WaitlistRepository(this.#db.pool).insertIfAllowed({ userId, ...body });
     if (!outcome) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
     if (body.guests > outcome.capacity) {
       throw domainError('CAPACITY_EXCEEDED', `This room type takes at most ${outcome.capacity} guests`, {
@@ -45,7 +44,7 @@ export class WaitlistService {
    * booked or has expired is no longer in the queue and cannot be cancelled (409).
    */
   async cancel(userId: number, id: number): Promise<void> {
-    const outcome = await this.#db.transaction((client) => new WaitlistRepository(client).cancel(id, userId));
+    const outcome = await new WaitlistRepository(this.#db.pool).cancel(id, userId);
     if (!outcome) throw appError('NOT_FOUND', `Waitlist entry ${id} not found`);
     if (outcome.cancelled || outcome.status === 'cancelled') return;
     throw appError('CONFLICT', `Waitlist entry ${id} is ${outcome.status} and can no longer be cancelled`);
