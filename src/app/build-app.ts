@@ -77,6 +77,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   });
 
   await app.register(openApi);
+  if (!config.auth.jwtSecret && config.env === 'production') {
+    app.log.warn(
+      { dataDir: config.db.dataDir },
+      'JWT_SECRET is unset: using a secret generated under INNKEEP_DATA_DIR; API processes on other hosts will not accept its tokens',
+    );
+  }
   const jwt = new JwtSigner(config.auth.jwtSecret ?? loadOrCreateSecret(config.db.dataDir, 'jwt'), {
     issuer: ACCESS_TOKEN_ISSUER,
   });
