@@ -370,6 +370,14 @@ describe('bookings', () => {
         rows.map((r) => r.status),
         ['offered', 'waiting'],
       );
+      const { rows: notes } = await db.pool.query<{ user_id: number }>(
+        `SELECT user_id FROM notifications WHERE type = 'waitlist_offer' AND (payload->>'waitlistId')::int = ANY($1)`,
+        [ids],
+      );
+      assert.deepEqual(
+        notes.map((n) => n.user_id),
+        [waiters[0]!.id],
+      );
       // The offered guest books: their entry is closed in the booking's transaction.
       const taken = await book(waiters[0]!, {
         roomTypeId: rt.id,

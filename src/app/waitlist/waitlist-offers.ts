@@ -17,7 +17,8 @@ interface Candidate {
  * cancelling transaction, after room_inventory has been restored for the freed nights
  * [checkIn, checkOut).
  *
- * Marks entries status = 'offered', offered_at = now() and returns their ids, oldest first. A 'waiting'
+ * Marks entries status = 'offered', offered_at = now(), queues a 'waitlist_offer' notification for
+ * each, and returns their ids, oldest first. A 'waiting'
  * entry of the same room type qualifies when its stay overlaps the freed one, its check-in is not before
  * the hotel-local today, and every night of its stay has an inventory row with available_rooms > 0.
  * Entries are taken greedily in (created_at, id) order and each one uses one room on each of its nights,
@@ -71,7 +72,16 @@ FOR UPDATE OF w`,
 
   await client.query({
     name: 'waitlist_offer_mark',
-    text: `UPDATE waitlist SET status = 'offered', offered_at = now() WHERE id = ANY($1::int[])`,
+    // The notification row is the outbox: the sender job (a later issue) delivers the offer.
+    text: `
+WITH o AS (
+  UPDATE waitlist SET status = 'offered', offered_at = now() WHERE id = ANY($1::int[])
+  RETURNING id, user_id, room_type_id, start_date, end_date
+)
+INSERT INTO notifications (user_id, type, payload)
+SELECT user_id, 'waitlist_offer',
+       jsonb_build_object('waitlistId', id, 'roomTypeId', room_type_id, 'checkIn', start_date, 'checkOut', end_date)
+FROM o`,
     values: [offered],
   });
   return offered;
