@@ -6,7 +6,8 @@ export const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 /** A calendar date (`YYYY-MM-DD`, a real day: 2026-02-30 is rejected). Nights are hotel-local. */
 export const IsoDate = Type.String({
   format: 'date',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+  // Years 1900-2999: a booking system has no use for year 1 or 9999, and date arithmetic stays in range.
+  pattern: '^(19|2\\d)\\d{2}-\\d{2}-\\d{2}$',
   examples: ['2026-12-24'],
 });
 

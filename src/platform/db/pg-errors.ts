@@ -44,6 +44,9 @@ export function translatePgError(err: unknown): AppError | undefined {
         cause: err,
       });
     case '22P02':
+    case '22021': // a NUL byte or invalid UTF-8 in text: PostgreSQL text cannot hold it
+    case '22P05':
+    case '22001':
     case '22003':
     case '22007':
     case '22008':

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import type { Config } from '../config/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
-import { registerErrorHandling } from './error-handler.ts';
+import { errorBody, registerErrorHandling } from './error-handler.ts';
+import { appError } from './errors.ts';
 import { requestValidatorCompiler } from './validation.ts';
 
 declare module 'fastify' {
@@ -45,6 +51,20 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     },
     // One access-log line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // Requests the router rejects before any hook runs (bad percent-encoding, an over-long path
+    // parameter) still get the standard error body and a request id.
+    frameworkErrors: (error, request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A path parameter is too long'
+          : 'The URL is not valid (bad percent-encoding?)';
+      const err = appError('VALIDATION', message, { cause: error });
+      (reply as FastifyReply)
+        .code(err.statusCode)
+        .header('x-request-id', request.id)
+        .type('application/json; charset=utf-8')
+        .send(errorBody(request, err));
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
