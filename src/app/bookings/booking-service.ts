@@ -109,7 +109,10 @@ export class BookingService {
           createdAt: created.createdAt.toISOString(),
           cancelledAt: null,
         };
-        await new IdempotencyStore(client).complete(claim.id, 201, JSON.stringify(result));
+        if (!(await new IdempotencyStore(client).complete(claim, 201, JSON.stringify(result)))) {
+          // A retry took the key over while this request was stuck: it books instead (rolled back here).
+          throw inProgress();
+        }
         return result;
       });
       return { status: 201, json: JSON.stringify(booking), replayed: false, bookingId: booking.id };
@@ -117,10 +120,10 @@ export class BookingService {
       const store = new IdempotencyStore(this.#db.pool);
       if (err instanceof AppError && err.code === 'E_SOLD_OUT') {
         const json = JSON.stringify(renderError(err));
-        await store.complete(claim.id, err.statusCode, json);
+        await store.complete(claim, err.statusCode, json);
         return { status: err.statusCode, json, replayed: false };
       }
-      await store.release(claim.id).catch(() => undefined);
+      await store.release(claim).catch(() => undefined);
       throw err;
     }
   }
@@ -179,10 +182,7 @@ function settleClaim(claim: Exclude<ClaimResult, { kind: 'claimed' }>): BookingO
         hint: 'Use a new Idempotency-Key for a different booking',
       });
     case 'in_progress':
-      throw domainError('IDEMPOTENCY_IN_PROGRESS', undefined, {
-        headers: { 'retry-after': '1' },
-        hint: 'Retry with the same key shortly to get the result',
-      });
+      throw inProgress();
     case 'replay':
       return {
         status: claim.status,
@@ -191,4 +191,11 @@ function settleClaim(claim: Exclude<ClaimResult, { kind: 'claimed' }>): BookingO
         ...(claim.status === 201 ? { bookingId: (JSON.parse(claim.body) as { id: number }).id } : {}),
       };
   }
+}
+
+function inProgress(): AppError {
+  return domainError('IDEMPOTENCY_IN_PROGRESS', undefined, {
+    headers: { 'retry-after': '1' },
+    hint: 'Retry with the same key shortly to get the result',
+  });
 }

@@ -9,8 +9,15 @@ export const ABANDONED_CLAIM_SECONDS = 60;
 /** Printable ASCII without spaces, 1-255 characters. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 
+/** A claim's creation time in microseconds: every claim or takeover of a row sets created_at = now(). */
+const CLAIM_TOKEN = (alias: string) => `(extract(epoch FROM ${alias}.created_at) * 1000000)::bigint`;
+
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly id: number }
+  /**
+   * `token` tells this claim from a later takeover of the same row (an abandoned claim keeps its id):
+   * `complete` and `release` act only while the caller still holds the claim.
+   */
+  | { readonly kind: 'claimed'; readonly id: number; readonly token: string }
   | { readonly kind: 'mismatch' }
   | { readonly kind: 'in_progress' }
   /** `body` is the exact JSON text first sent, so a replay is byte-for-byte identical. */
@@ -44,6 +51,7 @@ export class IdempotencyStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await this.#db.query<{
         claimedId: number | null;
+        claimToken: string | null;
         requestHash: string | null;
         status: string | null;
         responseStatus: number | null;
@@ -61,9 +69,9 @@ WITH claim AS (
        OR (idempotency_keys.status = 'in_progress'
            AND idempotency_keys.request_hash = EXCLUDED.request_hash
            AND idempotency_keys.created_at < now() - make_interval(secs => $5))
-  RETURNING id
+  RETURNING id, created_at
 )
-SELECT c.id AS "claimedId", k.request_hash AS "requestHash", k.status,
+SELECT c.id AS "claimedId", ${CLAIM_TOKEN('c')}::text AS "claimToken", k.request_hash AS "requestHash", k.status,
        k.response_status AS "responseStatus", k.response_body #>> '{}' AS "responseBody"
 FROM (SELECT 1) one
 LEFT JOIN claim c ON true
@@ -71,7 +79,8 @@ LEFT JOIN idempotency_keys k ON c.id IS NULL AND k.user_id = $1 AND k.key = $2`,
         values: [userId, key, fingerprint, IDEMPOTENCY_TTL_HOURS, ABANDONED_CLAIM_SECONDS],
       });
       const row = rows[0];
-      if (row?.claimedId != null) return { kind: 'claimed', id: row.claimedId };
+      if (row?.claimedId != null)
+        return { kind: 'claimed', id: row.claimedId, token: String(row.claimToken) };
       // Neither claimed nor visible: the holder committed between this statement's snapshot and its
       // insert. Asking again sees it.
       if (!row?.status) continue;
@@ -84,22 +93,26 @@ LEFT JOIN idempotency_keys k ON c.id IS NULL AND k.user_id = $1 AND k.key = $2`,
 
   /**
    * Stores the response as sent (a JSON string inside jsonb: jsonb would reorder an object's keys).
-   * Call it inside the transaction that made the request's effects.
+   * Call it inside the transaction that made the request's effects. False when the claim was taken
+   * over meanwhile (this request ran past ABANDONED_CLAIM_SECONDS): the caller must roll back, or the
+   * key's request would take effect twice.
    */
-  async complete(id: number, status: number, json: string): Promise<void> {
-    await this.#db.query({
+  async complete(claim: { id: number; token: string }, status: number, json: string): Promise<boolean> {
+    const { rowCount } = await this.#db.query({
       name: 'idempotency_complete',
-      text: `UPDATE idempotency_keys SET status = 'completed', response_status = $2, response_body = to_jsonb($3::text) WHERE id = $1`,
-      values: [id, status, json],
+      text: `UPDATE idempotency_keys k SET status = 'completed', response_status = $3, response_body = to_jsonb($4::text)
+WHERE k.id = $1 AND k.status = 'in_progress' AND ${CLAIM_TOKEN('k')} = $2::bigint`,
+      values: [claim.id, claim.token, status, json],
     });
+    return rowCount === 1;
   }
 
   /** Gives the key back (the request failed before any effect), so a retry with it runs again. */
-  async release(id: number): Promise<void> {
+  async release(claim: { id: number; token: string }): Promise<void> {
     await this.#db.query({
       name: 'idempotency_release',
-      text: `DELETE FROM idempotency_keys WHERE id = $1 AND status = 'in_progress'`,
-      values: [id],
+      text: `DELETE FROM idempotency_keys k WHERE k.id = $1 AND k.status = 'in_progress' AND ${CLAIM_TOKEN('k')} = $2::bigint`,
+      values: [claim.id, claim.token],
     });
   }
 }

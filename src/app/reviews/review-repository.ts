@@ -62,10 +62,12 @@ ORDER BY ${ORDER_BY[sort]}`;
 }
 
 /**
- * reviews_create: one statement. The review is inserted only for an active hotel and only once per
- * user (ON CONFLICT DO NOTHING waits for a concurrent insert by the same user, then skips). The hotel's
- * rating and review_count are then updated from the row's *current* values: under READ COMMITTED a
- * concurrent writer makes this UPDATE wait and re-evaluate on the newest version, so no review is lost.
+ * reviews_create: one statement, run after `lockHotel` in the same transaction. The review is inserted
+ * only for an active hotel and only once per user (ON CONFLICT DO NOTHING). The hotel's rating and
+ * review_count are recomputed from the hotel's reviews: the lock was taken by an earlier statement, so
+ * this statement's snapshot holds every review committed before ours (ours is added by hand: a CTE's
+ * insert is not visible to its siblings). A running average rounded to 2 decimals would stop moving
+ * once a step is below 0.005 (a hotel with 100 reviews at 4.50 stays 4.50 after any number of 5s).
  */
 const CREATE = `
 WITH h AS (
@@ -77,10 +79,11 @@ WITH h AS (
   RETURNING id, entity_id, rating, title, body, created_at
 ), upd AS (
   UPDATE hotels
-  SET rating = round((hotels.rating * hotels.review_count + $3::int) / (hotels.review_count + 1), 2),
-      review_count = hotels.review_count + 1,
+  SET rating = round((s.total + ins.rating)::numeric / (s.n + 1), 2),
+      review_count = s.n + 1,
       updated_at = now()
-  FROM ins
+  FROM ins, (SELECT COALESCE(sum(r.rating), 0) AS total, count(*) AS n
+             FROM reviews r WHERE r.entity_type = 'hotel' AND r.entity_id = $1) s
   WHERE hotels.id = ins.entity_id
   RETURNING hotels.id
 )
@@ -112,6 +115,19 @@ export class ReviewRepository {
     });
     if (rows.length === 0) return undefined;
     return rows.filter((row) => row.id !== null).map(toReview);
+  }
+
+  /**
+   * reviews_lock_hotel: locks an active hotel's row until the transaction ends, so reviews of one hotel
+   * are written one after another. False when the hotel is unknown or inactive.
+   */
+  async lockHotel(hotelId: number): Promise<boolean> {
+    const { rows } = await this.#db.query({
+      name: 'reviews_lock_hotel',
+      text: 'SELECT id FROM hotels WHERE id = $1 AND is_active FOR NO KEY UPDATE',
+      values: [hotelId],
+    });
+    return rows.length > 0;
   }
 
   async create(review: NewReview): Promise<CreateReviewResult> {

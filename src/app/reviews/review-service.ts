@@ -19,10 +19,12 @@ export class ReviewService {
     return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
   }
 
-  /** The review and the hotel's running rating and review count change in one transaction. */
+  /** The review and the hotel's rating and review count change in one transaction. */
   async create(hotelId: number, userId: number, body: CreateReviewBody): Promise<Review> {
     return this.#db.transaction(async (client) => {
-      const result = await new ReviewRepository(client).create({
+      const repo = new ReviewRepository(client);
+      if (!(await repo.lockHotel(hotelId))) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+      const result = await repo.create({
         hotelId,
         userId,
         rating: body.rating,
