@@ -106,9 +106,18 @@ describe('instrumented pool: slow query log', () => {
 
   it('when a query is fast, then nothing is logged', async () => {
     logger.entries.length = 0;
-    await pool.query('SELECT 1');
-    await pool.query({ name: 'fast', text: 'SELECT $1::int AS n', values: [2] });
-    assert.deepEqual(logger.entries, []);
+    for (let i = 0; i < 20; i++) {
+      await pool.query('SELECT 1');
+      await pool.query({ name: 'fast', text: 'SELECT $1::int AS n', values: [2] });
+    }
+    // On a loaded CI machine a trivial statement can really take over 50 ms, and then logging it is
+    // right. What must never happen is an entry for a statement under the threshold.
+    const entries = slowQueryEntries(logger.entries);
+    assert.deepEqual(
+      entries.filter((e) => (e.durationMs ?? 0) < 50),
+      [],
+    );
+    assert.ok(entries.length < 40, 'most of 40 trivial statements are not logged');
   });
 
   it('when a slow query fails, then its entry is marked failed', async () => {
