@@ -40,6 +40,19 @@ FROM bookings b
 JOIN hotels h ON h.id = b.hotel_id
 JOIN room_types rt ON rt.id = b.room_type_id`;
 
+/**
+ * The nights [$2, $3) of room type $1, locked in date order. Booking and cancelling both lock this
+ * way, so two transactions over overlapping stays queue on the first shared night instead of each
+ * holding a night the other needs (a deadlock).
+ */
+const LOCK_NIGHTS_IN_DATE_ORDER = `
+WITH nights AS (
+  SELECT room_type_id, date FROM room_inventory
+  WHERE room_type_id = $1 AND date >= $2 AND date < $3
+  ORDER BY date
+  FOR UPDATE
+)`;
+
 export class BookingRepository {
   readonly #db: Queryable;
   constructor(db: Queryable) {
@@ -72,13 +85,7 @@ WHERE rt.id = $1 AND h.is_active`,
   ): Promise<{ date: string; priceCents: number }[]> {
     const { rows } = await this.#db.query<{ date: string; priceCents: number }>({
       name: 'booking_take_rooms',
-      text: `
-WITH nights AS (
-  SELECT room_type_id, date FROM room_inventory
-  WHERE room_type_id = $1 AND date >= $2 AND date < $3
-  ORDER BY date
-  FOR UPDATE
-)
+      text: `${LOCK_NIGHTS_IN_DATE_ORDER}
 UPDATE room_inventory ri SET available_rooms = ri.available_rooms - 1
 FROM nights n
 WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date AND ri.available_rooms > 0
@@ -92,13 +99,7 @@ RETURNING ri.date, ri.price_cents AS "priceCents"`,
   async returnRooms(roomTypeId: number, checkIn: string, checkOut: string): Promise<number> {
     const { rowCount } = await this.#db.query({
       name: 'booking_return_rooms',
-      text: `
-WITH nights AS (
-  SELECT room_type_id, date FROM room_inventory
-  WHERE room_type_id = $1 AND date >= $2 AND date < $3
-  ORDER BY date
-  FOR UPDATE
-)
+      text: `${LOCK_NIGHTS_IN_DATE_ORDER}
 UPDATE room_inventory ri SET available_rooms = ri.available_rooms + 1
 FROM nights n
 WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date`,

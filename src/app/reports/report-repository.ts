@@ -15,6 +15,13 @@ const MEASURES = `count(*) AS bookings,
        COALESCE(sum(b.end_date - b.start_date) FILTER (WHERE b.status <> 'cancelled'), 0) AS nights,
        COALESCE(sum(b.total_cents) FILTER (WHERE b.status <> 'cancelled'), 0) AS "revenueCents"`;
 
+/** The measures per hotel and currency: the hotel report as is, and the city report rolls it up. */
+const PER_HOTEL = `
+  SELECT b.hotel_id, b.currency, ${MEASURES}
+  FROM bookings b
+  WHERE ${IN_RANGE}
+  GROUP BY b.hotel_id, b.currency`;
+
 /** One statement per grouping; `$3` is the row cap (plus one, to detect truncation). */
 const BOOKINGS_SQL: Record<ReportGroup, string> = {
   day: `
@@ -27,12 +34,7 @@ LIMIT $3`,
   hotel: `
 SELECT g.hotel_id::text AS key, g.hotel_id AS "hotelId", h.name AS "hotelName", g.currency, g.bookings,
        g.cancelled, g.nights, g."revenueCents"
-FROM (
-  SELECT b.hotel_id, b.currency, ${MEASURES}
-  FROM bookings b
-  WHERE ${IN_RANGE}
-  GROUP BY b.hotel_id, b.currency
-) g
+FROM (${PER_HOTEL}) g
 JOIN hotels h ON h.id = g.hotel_id
 ORDER BY g."revenueCents" DESC, g.hotel_id, g.currency
 LIMIT $3`,
@@ -42,12 +44,7 @@ LIMIT $3`,
 SELECT h.city AS key, h.country, g.currency, sum(g.bookings)::bigint AS bookings,
        sum(g.cancelled)::bigint AS cancelled, sum(g.nights)::bigint AS nights,
        sum(g."revenueCents")::bigint AS "revenueCents"
-FROM (
-  SELECT b.hotel_id, b.currency, ${MEASURES}
-  FROM bookings b
-  WHERE ${IN_RANGE}
-  GROUP BY b.hotel_id, b.currency
-) g
+FROM (${PER_HOTEL}) g
 JOIN hotels h ON h.id = g.hotel_id
 GROUP BY h.city, h.country, g.currency
 ORDER BY "revenueCents" DESC, h.city, h.country, g.currency
