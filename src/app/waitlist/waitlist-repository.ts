@@ -93,7 +93,8 @@ FROM waitlist w
 JOIN room_types rt ON rt.id = w.room_type_id
 JOIN hotels h ON h.id = rt.hotel_id
 WHERE w.user_id = $1 AND ($2::text IS NULL OR w.status = $2::text)
-ORDER BY w.created_at DESC, w.id DESC
+-- NULLS LAST as in waitlist_user_idx, so the index gives the order (created_at is NOT NULL anyway).
+ORDER BY w.created_at DESC NULLS LAST, w.id DESC
 LIMIT $3 OFFSET $4`,
       values: [userId, status ?? null, limit + 1, offset],
     });
