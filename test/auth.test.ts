@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
 import { authPlugin } from '../src/app/auth/auth-plugin.ts';
 import { ACCESS_TOKEN_ISSUER, AuthService } from '../src/app/auth/auth-service.ts';
 import type { App } from '../src/app/build-app.ts';
 import { createHttpServer } from '../src/platform/http/index.ts';
 import { JwtSigner } from '../src/platform/security/index.ts';
-import { ERROR_FIELDS, queryCount, startTestApp, TEST_JWT_SECRET, testConfig } from './support/app.ts';
+import {
+  assertError,
+  queryCount,
+  startTestApp,
+  TEST_JWT_SECRET,
+  testConfig,
+} from './support/app.ts';
 import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ensureTestServer } from './support/test-server.ts';
@@ -31,16 +36,6 @@ function email(tag = 'u'): string {
 function ip(): string {
   counter += 1;
   return `198.51.100.${counter % 250}`;
-}
-
-function assertError(res: LightMyRequestResponse, statusCode: number, code: string) {
-  assert.equal(res.statusCode, statusCode, res.body);
-  const body = res.json() as Record<string, unknown>;
-  for (const field of ERROR_FIELDS) assert.ok(field in body, `missing ${field} in ${res.body}`);
-  assert.equal(body.code, code, res.body);
-  assert.equal(body.success, false);
-  assert.equal(body.statusCode, statusCode);
-  return body;
 }
 
 function claimsOf(accessToken: string): Record<string, unknown> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
 import { addDays, nightsOf } from '../src/app/common/stay.ts';
-import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
@@ -39,24 +39,6 @@ interface BatchItem {
 function fixturePrice(base: number, date: string): number {
   const day = new Date(`${date}T00:00:00Z`).getUTCDay();
   return day === 5 || day === 6 ? Math.round(base * 1.2) : base;
-}
-
-function assertError(
-  res: { statusCode: number; json(): unknown },
-  status: number,
-  code: string,
-  field?: string,
-) {
-  assert.equal(res.statusCode, status, JSON.stringify(res.json()));
-  const body = res.json() as Record<string, unknown> & { details?: { field?: string }[] };
-  for (const key of ERROR_FIELDS) assert.ok(key in body, `missing ${key}`);
-  assert.equal(body.code, code);
-  if (field) {
-    assert.ok(
-      body.details?.some((d) => d.field === field),
-      `expected a detail on ${field}: ${JSON.stringify(body.details)}`,
-    );
-  }
 }
 
 describe('availability', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
 import { addDays } from '../src/app/common/stay.ts';
-import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
@@ -13,24 +13,6 @@ interface History {
   from: string;
   to: string;
   points: { priceCents: number; stayDate: string | null; recordedAt: string }[];
-}
-
-function assertError(
-  res: { statusCode: number; json(): unknown },
-  status: number,
-  code: string,
-  field?: string,
-) {
-  assert.equal(res.statusCode, status, JSON.stringify(res.json()));
-  const body = res.json() as Record<string, unknown> & { details?: { field?: string }[] };
-  for (const key of ERROR_FIELDS) assert.ok(key in body, `missing ${key}`);
-  assert.equal(body.code, code);
-  if (field) {
-    assert.ok(
-      body.details?.some((d) => d.field === field),
-      `expected a detail on ${field}: ${JSON.stringify(body.details)}`,
-    );
-  }
 }
 
 describe('GET /api/hotels/:id/price-history', () => {

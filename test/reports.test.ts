@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
-import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
-
-function assertError(res: { statusCode: number; json(): unknown }, status: number, code?: string) {
-  assert.equal(
-    res.statusCode,
-    status,
-    `expected ${status}, got ${res.statusCode}: ${JSON.stringify(res.json())}`,
-  );
-  const body = res.json() as Record<string, unknown>;
-  for (const key of ERROR_FIELDS) assert.ok(key in body, `error body has ${key}: ${JSON.stringify(body)}`);
-  if (code) assert.equal(body.code, code);
-}
 
 describe('admin reports', () => {
   let db: TestDatabase;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
-import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, type TestHotel } from './support/fixtures.ts';
@@ -20,24 +20,6 @@ interface ReviewPage {
   page: number;
   limit: number;
   hasMore: boolean;
-}
-
-function assertError(
-  res: { statusCode: number; json(): unknown },
-  status: number,
-  code: string,
-  field?: string,
-) {
-  assert.equal(res.statusCode, status, JSON.stringify(res.json()));
-  const body = res.json() as Record<string, unknown> & { details?: { field?: string }[] };
-  for (const key of ERROR_FIELDS) assert.ok(key in body, `missing ${key}`);
-  assert.equal(body.code, code);
-  if (field) {
-    assert.ok(
-      body.details?.some((d) => d.field === field),
-      `expected a detail on ${field}: ${JSON.stringify(body.details)}`,
-    );
-  }
 }
 
 describe('reviews', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
-import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
@@ -31,17 +31,6 @@ interface TripPage {
   page: number;
   limit: number;
   hasMore: boolean;
-}
-
-function assertError(res: { statusCode: number; json(): unknown }, status: number, code?: string) {
-  assert.equal(
-    res.statusCode,
-    status,
-    `expected ${status}, got ${res.statusCode}: ${JSON.stringify(res.json())}`,
-  );
-  const body = res.json() as Record<string, unknown>;
-  for (const key of ERROR_FIELDS) assert.ok(key in body, `error body has ${key}: ${JSON.stringify(body)}`);
-  if (code) assert.equal(body.code, code);
 }
 
 describe('trips', () => {

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { App } from '../src/app/build-app.ts';
 import { MAX_OFFER_CANDIDATES, offerFreedRooms } from '../src/app/waitlist/waitlist-offers.ts';
 import { withTransaction } from '../src/platform/db/index.ts';
-import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
+import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
@@ -39,17 +39,6 @@ after(async () => {
   await db?.drop();
   await stopServer?.();
 });
-
-function assertError(res: { statusCode: number; json(): unknown }, status: number, code?: string) {
-  assert.equal(
-    res.statusCode,
-    status,
-    `expected ${status}, got ${res.statusCode}: ${JSON.stringify(res.json())}`,
-  );
-  const body = res.json() as Record<string, unknown>;
-  for (const key of ERROR_FIELDS) assert.ok(key in body, `error body has ${key}: ${JSON.stringify(body)}`);
-  if (code) assert.equal(body.code, code);
-}
 
 describe('POST /api/waitlist, GET /api/me/waitlist, DELETE /api/waitlist/:id', () => {
   let alice: TestUser;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { buildApp } from '../../src/app/build-app.ts';
 import { loadConfig } from '../../src/platform/config/index.ts';
 
@@ -38,3 +39,29 @@ export const ERROR_FIELDS = [
   'success',
   'timestamp',
 ];
+
+/**
+ * Asserts a response is the standard error: the status, every ERROR_FIELDS key, `success: false`,
+ * `statusCode` equal to the HTTP status, the code when given, and a detail naming `field` when given.
+ * Returns the body.
+ */
+export function assertError(
+  res: { statusCode: number; body: string; json(): unknown },
+  status: number,
+  code?: string,
+  field?: string,
+): Record<string, unknown> & { details?: { field?: string }[] } {
+  assert.equal(res.statusCode, status, `expected ${status}, got ${res.statusCode}: ${res.body}`);
+  const body = res.json() as Record<string, unknown> & { details?: { field?: string }[] };
+  for (const key of ERROR_FIELDS) assert.ok(key in body, `missing ${key} in ${res.body}`);
+  assert.equal(body.success, false);
+  assert.equal(body.statusCode, status);
+  if (code) assert.equal(body.code, code, res.body);
+  if (field) {
+    assert.ok(
+      body.details?.some((d) => d.field === field),
+      `expected a detail on ${field}: ${JSON.stringify(body.details)}`,
+    );
+  }
+  return body;
+}
