@@ -6,13 +6,7 @@ import { ACCESS_TOKEN_ISSUER, AuthService } from '../src/app/auth/auth-service.t
 import type { App } from '../src/app/build-app.ts';
 import { createHttpServer } from '../src/platform/http/index.ts';
 import { JwtSigner } from '../src/platform/security/index.ts';
-import {
-  assertError,
-  queryCount,
-  startTestApp,
-  TEST_JWT_SECRET,
-  testConfig,
-} from './support/app.ts';
+import { assertError, queryCount, startTestApp, TEST_JWT_SECRET, testConfig } from './support/app.ts';
 import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ensureTestServer } from './support/test-server.ts';
