@@ -1,4 +1,9 @@
-import { AppError, type AppErrorOptions } from '../platform/http/index.ts';
+import {
+  type AppError,
+  type AppErrorOptions,
+  type CatalogEntry,
+  catalogError,
+} from '../platform/http/index.ts';
 
 /**
  * The booking domain's error catalogue (the platform's generic codes live in platform/http/errors.ts).
@@ -64,11 +69,10 @@ export const DomainErrors = {
     status: 409,
     message: 'You are already on the waitlist for this room type and these dates',
   },
-} as const;
+} as const satisfies Record<string, CatalogEntry>;
 
 export type DomainErrorName = keyof typeof DomainErrors;
 
 export function domainError(name: DomainErrorName, message?: string, options?: AppErrorOptions): AppError {
-  const entry = DomainErrors[name];
-  return new AppError(entry.code, entry.status, message ?? entry.message, options);
+  return catalogError(DomainErrors[name], message, options);
 }

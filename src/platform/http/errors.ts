@@ -69,8 +69,19 @@ export const ErrorCodes = {
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
 
-/** Builds a catalogued error; `message` overrides the default text. */
-export function appError(name: ErrorCodeName, message?: string, options?: AppErrorOptions): AppError {
-  const entry = ErrorCodes[name];
+/** One entry of an error catalogue: the platform's (below) or a domain's. */
+export interface CatalogEntry {
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+/** Builds an error from a catalogue entry; `message` overrides the entry's default text. */
+export function catalogError(entry: CatalogEntry, message?: string, options?: AppErrorOptions): AppError {
   return new AppError(entry.code, entry.status, message ?? entry.message, options);
+}
+
+/** Builds a catalogued platform error; `message` overrides the default text. */
+export function appError(name: ErrorCodeName, message?: string, options?: AppErrorOptions): AppError {
+  return catalogError(ErrorCodes[name], message, options);
 }
