@@ -51,6 +51,23 @@ describe('bookings', () => {
       payload: body,
     });
 
+  /** Sends the request twice with one key: the second answer is the first one, replayed. */
+  const assertReplayed = async (
+    user: TestUser,
+    body: Record<string, unknown>,
+    key: string,
+    status: number,
+  ) => {
+    const first = await book(user, body, key);
+    const again = await book(user, body, key);
+    assert.equal(first.statusCode, status, first.body);
+    assert.equal(again.statusCode, status);
+    assert.equal(again.body, first.body);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    return again;
+  };
+
   const inventory = async (roomTypeId: number) => {
     const { rows } = await db.pool.query<{ date: string; available: number }>(
       'SELECT date, available_rooms AS available FROM room_inventory WHERE room_type_id = $1 ORDER BY date',
@@ -170,13 +187,7 @@ describe('bookings', () => {
     it('when a request is repeated with its key, then it is replayed with the same body and one booking exists', async () => {
       const key = randomUUID();
       const body = { roomTypeId: hotel.roomTypes[0]!.id, ...stay(4, 2), guests: 1 };
-      const first = await book(alice, body, key);
-      const second = await book(alice, body, key);
-      assert.equal(first.statusCode, 201);
-      assert.equal(second.statusCode, 201);
-      assert.equal(second.body, first.body);
-      assert.equal(second.headers['idempotent-replayed'], 'true');
-      assert.equal(first.headers['idempotent-replayed'], undefined);
+      const second = await assertReplayed(alice, body, key, 201);
       assert.equal(queryCount(second.headers), 1);
       const { rows } = await db.pool.query(
         'SELECT count(*)::int AS n FROM bookings WHERE user_id = $1 AND room_type_id = $2',
@@ -334,12 +345,7 @@ describe('bookings', () => {
       const full = await createHotel(db.pool, { rooms: [{ totalRooms: 0 }] });
       const key = randomUUID();
       const body = { roomTypeId: full.roomTypes[0]!.id, ...stay(5, 1), guests: 1 };
-      const first = await book(alice, body, key);
-      const again = await book(alice, body, key);
-      assert.equal(first.statusCode, 409);
-      assert.equal(again.statusCode, 409);
-      assert.equal(again.body, first.body);
-      assert.equal(again.headers['idempotent-replayed'], 'true');
+      await assertReplayed(alice, body, key, 409);
     });
 
     it('when the key is missing or malformed, then 400 E_IDEMPOTENCY_KEY_REQUIRED', async () => {
