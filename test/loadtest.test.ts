@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { checkInventoryConsistency, type InventoryMismatch } from '../bench/lib/consistency.ts';
+import { runLoadTest } from '../bench/loadtest.ts';
+import type { App } from '../src/app/build-app.ts';
+import { seedDatabase } from '../src/app/seed/seed.ts';
+import { startTestApp } from './support/app.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { ensureTestServer } from './support/test-server.ts';
+
+describe('load test (bench/loadtest.ts)', () => {
+  let db: TestDatabase;
+  let app: App;
+  let url: string;
+  let stopServer: () => Promise<void>;
+
+  before(async () => {
+    stopServer = await ensureTestServer();
+    db = await createTestDatabase();
+    await seedDatabase(db.pool, { scale: 'small' });
+    app = await startTestApp(db.url);
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  after(async () => {
+    await app?.close();
+    await db?.drop();
+    await stopServer?.();
+  });
+
+  it('when the mix runs for 3 s on 4 connections, then it books rooms without errors and the inventory stays consistent', async (t) => {
+    const result = await runLoadTest({ url, durationS: 3, connections: 4, users: 5, databaseUrl: db.url });
+    t.diagnostic(
+      `${result.requests} requests, ${result.requestsPerSecond} req/s, ${result.bookings.created} bookings, ${result.bookings.cancelled} cancelled`,
+    );
+
+    assert.ok(result.requests >= 100, `only ${result.requests} requests completed`);
+    assert.deepEqual(
+      {
+        connection: result.errors.connection,
+        timeouts: result.errors.timeouts,
+        server5xx: result.errors.server5xx,
+      },
+      { connection: 0, timeouts: 0, server5xx: 0 },
+    );
+    assert.equal(result.errors.unexpected4xx, 0, JSON.stringify(result.errors.byCode));
+    assert.ok(result.bookings.created >= 1, JSON.stringify(result.byKind.book));
+    assert.ok(
+      result.byKind.search.requests > result.byKind.hotel.requests,
+      'search is the most common request',
+    );
+    assert.equal(result.setup.users, 5);
+    assert.ok(result.consistency, result.consistencySkipped);
+    assert.equal(result.consistency.ok, true, JSON.stringify(result.consistency));
+    assert.ok(result.consistency.inventoryRows > 0);
+    assert.equal(result.ok, true);
+  });
+
+  it('when rows are off by one, above total_rooms or negative, then the check reports exactly those rows', async () => {
+    const before = await checkInventoryConsistency(db.pool);
+    assert.equal(before.ok, true, JSON.stringify(before));
+    // Three rows of distinct room types: one booked night, then two more.
+    const { rows } = await db.pool.query<InventoryMismatch>(
+      `SELECT DISTINCT ON (ri.room_type_id) ri.room_type_id AS "roomTypeId", ri.date::text AS date,
+         rt.total_rooms AS "totalRooms", ri.available_rooms AS "availableRooms",
+         rt.total_rooms - ri.available_rooms AS booked
+       FROM room_inventory ri JOIN room_types rt ON rt.id = ri.room_type_id
+       WHERE ri.available_rooms BETWEEN 1 AND rt.total_rooms - 1
+       ORDER BY ri.room_type_id, ri.date
+       LIMIT 3`,
+    );
+    assert.equal(rows.length, 3);
+    const [offByOne, aboveTotal, negative] = rows as [
+      InventoryMismatch,
+      InventoryMismatch,
+      InventoryMismatch,
+    ];
+    const set = (row: InventoryMismatch, available: number) =>
+      db.pool.query('UPDATE room_inventory SET available_rooms = $3 WHERE room_type_id = $1 AND date = $2', [
+        row.roomTypeId,
+        row.date,
+        available,
+      ]);
+    await set(offByOne, offByOne.availableRooms - 1);
+    await set(aboveTotal, aboveTotal.totalRooms + 1);
+    // The table's CHECK forbids a negative row; this database is thrown away after the file.
+    await db.pool.query('ALTER TABLE room_inventory DROP CONSTRAINT room_inventory_available_ck');
+    await set(negative, -1);
+
+    const report = await checkInventoryConsistency(db.pool);
+
+    assert.deepEqual(
+      {
+        ok: report.ok,
+        negative: report.negative,
+        overTotal: report.overTotal,
+        mismatched: report.mismatched,
+      },
+      { ok: false, negative: 1, overTotal: 1, mismatched: 3 },
+    );
+    assert.equal(report.inventoryRows, before.inventoryRows);
+    assert.deepEqual(report.samples, [
+      { ...offByOne, availableRooms: offByOne.availableRooms - 1 },
+      { ...aboveTotal, availableRooms: aboveTotal.totalRooms + 1 },
+      { ...negative, availableRooms: -1 },
+    ]);
+  });
+
+  it('when a booked night has its inventory row back at total_rooms, then that night is a mismatch', async () => {
+    const { rows } = await db.pool.query<{
+      roomTypeId: number;
+      date: string;
+      totalRooms: number;
+      booked: number;
+    }>(
+      `SELECT ri.room_type_id AS "roomTypeId", ri.date::text AS date, rt.total_rooms AS "totalRooms",
+         rt.total_rooms - ri.available_rooms AS booked
+       FROM room_inventory ri JOIN room_types rt ON rt.id = ri.room_type_id
+       WHERE ri.available_rooms BETWEEN 0 AND rt.total_rooms - 1
+       ORDER BY ri.room_type_id DESC, ri.date DESC
+       LIMIT 1`,
+    );
+    const row = rows[0]!;
+    await db.pool.query(
+      'UPDATE room_inventory SET available_rooms = $3 WHERE room_type_id = $1 AND date = $2',
+      [row.roomTypeId, row.date, row.totalRooms],
+    );
+
+    const report = await checkInventoryConsistency(db.pool);
+
+    assert.equal(report.mismatched, 4);
+    assert.deepEqual(report.samples.at(-1), { ...row, availableRooms: row.totalRooms });
+  });
+});
