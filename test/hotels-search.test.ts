@@ -182,7 +182,7 @@ describe('GET /api/hotels/search', () => {
     );
   });
 
-  it('when searching without filters by rating, then hotels are read from hotels_active_rating_idx in order', async () => {
+  it('when searching by rating or stars, with or without a city, then hotels are read from an index in the ORDER BY order', async () => {
     type PlanNode = {
       'Node Type': string;
       'Relation Name'?: string;
@@ -193,8 +193,18 @@ describe('GET /api/hotels/search', () => {
       ...(node['Relation Name'] === 'hotels' ? [node] : []),
       ...(node.Plans ?? []).flatMap(scans),
     ];
-    for (const minRating of [undefined, 4]) {
-      const q = buildHotelSearch({ sort: 'rating', minRating, limit: 20, offset: 0 });
+    const cases: [Parameters<typeof buildHotelSearch>[0], string][] = [
+      [{ sort: 'rating', limit: 20, offset: 0 }, 'hotels_active_rating_idx'],
+      [{ sort: 'rating', minRating: 4, limit: 20, offset: 0 }, 'hotels_active_rating_idx'],
+      [{ sort: 'rating', city: 'Paris', limit: 20, offset: 0 }, 'hotels_active_city_rating_idx'],
+      [
+        { sort: 'rating', city: 'Paris', minStars: 4, limit: 20, offset: 20 },
+        'hotels_active_city_rating_idx',
+      ],
+      [{ sort: 'stars', city: 'Paris', limit: 20, offset: 0 }, 'hotels_active_city_stars_idx'],
+    ];
+    for (const [filter, index] of cases) {
+      const q = buildHotelSearch(filter);
       const client = await db.pool.connect();
       try {
         await client.query('BEGIN');
@@ -205,8 +215,8 @@ describe('GET /api/hotels/search', () => {
         const plan = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
         assert.deepEqual(
           scans(plan).map((n) => n['Index Name']),
-          ['hotels_active_rating_idx'],
-          JSON.stringify(plan),
+          [index],
+          `${q.name}: ${JSON.stringify(plan)}`,
         );
       } finally {
         await client.query('ROLLBACK');

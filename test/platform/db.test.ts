@@ -357,9 +357,13 @@ describe('migrations', () => {
 
 describe('schema indexes', () => {
   const expected: Record<string, { table: string; def: RegExp }> = {
-    hotels_active_city_stars_rating_idx: {
+    hotels_active_city_rating_idx: {
       table: 'hotels',
-      def: /USING btree \(lower\(city\), stars, rating DESC NULLS LAST\) WHERE is_active$/,
+      def: /USING btree \(lower\(city\), rating DESC NULLS LAST, review_count DESC NULLS LAST, id\) WHERE is_active$/,
+    },
+    hotels_active_city_stars_idx: {
+      table: 'hotels',
+      def: /USING btree \(lower\(city\), stars DESC NULLS LAST, rating DESC NULLS LAST, id\) WHERE is_active$/,
     },
     hotels_name_lower_idx: { table: 'hotels', def: /USING btree \(lower\(name\) text_pattern_ops\)$/ },
     hotels_search_vector_idx: { table: 'hotels', def: /USING gin \(search_vector\)$/ },
@@ -441,11 +445,12 @@ describe('schema indexes', () => {
       [Object.keys(expected)],
     );
     const byName = new Map(rows.map((r) => [r.name, r]));
-    assert.equal(byName.get('hotels_active_city_stars_rating_idx')?.partial, true);
+    assert.equal(byName.get('hotels_active_city_rating_idx')?.partial, true);
+    assert.equal(byName.get('hotels_active_city_stars_idx')?.partial, true);
     assert.equal(byName.get('hotels_search_vector_idx')?.method, 'gin');
     assert.equal(byName.get('room_inventory_pk')?.unique, true);
     for (const row of rows) assert.equal(row.valid, true, `${row.name} is valid`);
-    assert.equal(rows.filter((r) => r.partial).length, 1, 'only the active-hotels index is partial');
+    assert.equal(rows.filter((r) => r.partial).length, 2, 'only the active-hotels indexes are partial');
   });
 });
 

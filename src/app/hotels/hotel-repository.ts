@@ -13,13 +13,14 @@ export interface HotelSearchFilter {
   readonly offset: number;
 }
 
-// rating is NOT NULL: NULLS LAST changes no result, but matches hotels_active_rating_idx (rating DESC
-// NULLS LAST), so the default search reads the index in order instead of sorting every active hotel
-// (0.5 ms instead of 54 ms for 100k hotels).
+// The columns are NOT NULL, so NULLS LAST changes no result; it is there because the planner uses an
+// index for an ORDER BY only when the NULLS placement matches too. Each sort then reads its index in
+// order and stops after one page, however many hotels match (without a city: 54 ms -> 0.5 ms for
+// 100k hotels; Paris in the large dataset, 24.5k hotels: 268 ms -> 0.15 ms).
 const ORDER_BY: Record<HotelSearchFilter['sort'], string> = {
-  rating: 'h.rating DESC NULLS LAST, h.review_count DESC, h.id',
+  rating: 'h.rating DESC NULLS LAST, h.review_count DESC NULLS LAST, h.id',
   price: 'h.min_price_cents ASC NULLS LAST, h.id',
-  stars: 'h.stars DESC, h.rating DESC, h.id',
+  stars: 'h.stars DESC NULLS LAST, h.rating DESC NULLS LAST, h.id',
   // A bare output-column name: `h.rank` would be read as the function call rank(h).
   relevance: 'search_rank DESC, h.rating DESC, h.id',
 };

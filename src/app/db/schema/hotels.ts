@@ -45,16 +45,24 @@ export const hotels = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // hotel_search by city (sort=rating|stars): case-insensitive city, stars filter, rating order.
-    index('hotels_active_city_stars_rating_idx')
-      .on(sql`lower(${t.city})`, t.stars, t.rating.desc())
+    // hotel_search by city, sort=rating (the default): the index order is the ORDER BY, so a page
+    // reads its rows and stops, however many hotels the city has (stars/rating filters are applied
+    // on the way). The planner knows a city's size from hotels_lower_city_stats (migration 0003).
+    index('hotels_active_city_rating_idx')
+      .on(sql`lower(${t.city})`, t.rating.desc(), t.reviewCount.desc(), t.id)
+      .where(sql`${t.isActive}`),
+    // hotel_search by city, sort=stars.
+    index('hotels_active_city_stars_idx')
+      .on(sql`lower(${t.city})`, t.stars.desc(), t.rating.desc(), t.id)
       .where(sql`${t.isActive}`),
     // hotel_search by city, sort=price.
     index('hotels_active_city_price_idx')
       .on(sql`lower(${t.city})`, t.minPriceCents)
       .where(sql`${t.isActive}`),
     // hotel_search without a city (sort=rating): top-rated first, stops after one page.
-    index('hotels_active_rating_idx').on(t.rating.desc(), t.id).where(sql`${t.isActive}`),
+    index('hotels_active_rating_idx')
+      .on(t.rating.desc(), t.reviewCount.desc(), t.id)
+      .where(sql`${t.isActive}`),
     // hotel_search name=prefix (autocomplete): lower(name) LIKE 'abc%'.
     index('hotels_name_lower_idx').on(sql`lower(${t.name}) text_pattern_ops`),
     // hotel_search q=...: full-text match on name, city, country, description.
