@@ -197,9 +197,10 @@ try {
   await runLoad(hello, helloReq, 0, {
     connections: concurrency,
     durationMs: Math.min(1500, 2 * timing.loadMs),
+    fixed: true,
   });
   for (let r = 0; r < rounds; r++)
-    addLoad(ceiling, await runLoad(hello, helloReq, 0, loadOptions(concurrency)));
+    addLoad(ceiling, await runLoad(hello, helloReq, 0, { ...loadOptions(concurrency), fixed: true }));
   const ceilingRps = (ceiling.completed * 1000) / ceiling.elapsedMs;
   log(`ceiling: hello world ${ceilingRps.toFixed(0)} req/s at ${concurrency} connections`);
 

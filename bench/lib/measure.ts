@@ -157,30 +157,39 @@ export async function runLoad(
   target: { readonly url: string; readonly name: string },
   next: (i: number) => BenchRequest,
   start: number,
-  options: { connections: number; durationMs: number; amount?: number },
+  options: { connections: number; durationMs: number; amount?: number; fixed?: boolean },
 ): Promise<LoadResult> {
   let i = start;
+  const first = next(start);
   const result = await autocannon({
     url: target.url,
     connections: options.connections,
     ...(options.amount ? { amount: options.amount } : { duration: options.durationMs / 1000 }),
     timeout: 300,
-    requests: [
-      {
-        setupRequest: (req) => {
-          const r = next(i++);
-          const body = r.body === undefined ? undefined : JSON.stringify(r.body);
-          return {
-            ...req,
-            method: r.method,
-            path: r.path,
-            headers: { ...r.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-            ...(body === undefined ? {} : { body }),
-          };
-        },
-      },
-    ],
+    // A fixed request is encoded once; setupRequest re-encodes every request, which caps the
+    // client below what a hello-world server can answer.
+    requests: options.fixed
+      ? [{ method: first.method, path: first.path }]
+      : [
+          {
+            setupRequest: (req) => {
+              const r = next(i++);
+              const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+              return {
+                ...req,
+                method: r.method,
+                path: r.path,
+                headers: {
+                  ...r.headers,
+                  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+                },
+                ...(body === undefined ? {} : { body }),
+              };
+            },
+          },
+        ],
   });
+  if (options.fixed) i = start + result.requests.sent;
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stat.count ?? 0;
   const fivexx = Object.entries(statuses).filter(([code]) => code.startsWith('5'));

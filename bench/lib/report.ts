@@ -4,6 +4,8 @@ import type { Claim } from './ops.ts';
 /** One side (naive on "before", or Innkeep on "after") of one operation. */
 export interface SideStats {
   readonly requests: number;
+  /** Requests sent one at a time: the sample the percentiles come from. */
+  readonly latencySamples: number;
   readonly p50: number;
   readonly p95: number;
   readonly p99: number;
@@ -76,6 +78,7 @@ export function sideStats(latency: Sample[], load: LoadTotals): SideStats {
   const ms = latency.map((s) => s.ms);
   return {
     requests: latency.length + load.completed,
+    latencySamples: latency.length,
     p50: percentile(ms, 0.5),
     p95: percentile(ms, 0.95),
     p99: percentile(ms, 0.99),
@@ -89,8 +92,8 @@ export function sideStats(latency: Sample[], load: LoadTotals): SideStats {
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ratio = (v: number) =>
   v >= 100 ? `${v.toFixed(0)}×` : v >= 10 ? `${v.toFixed(1)}×` : `${v.toFixed(2)}×`;
-const rps = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
-const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
+const rps = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const pct = (v: number) => `${(v * 100).toFixed(v < 0.001 ? 2 : v < 0.1 ? 1 : 0)}%`;
 
 export function claimRatio(claim: Claim): number {
   return claim.beforeMs / claim.afterMs;
@@ -147,6 +150,16 @@ export function markdown(r: BenchReport): string {
   lines.push(
     '| Cached response | — | — | — | — | — | — | — | 240 ms → 12 ms (20×): **not measured**, the cache layer is a later issue |',
   );
+  const fewest = Math.min(
+    ...r.operations.map((op) => Math.min(op.naive.latencySamples, op.innkeep.latencySamples)),
+  );
+  if (Number.isFinite(fewest)) {
+    lines.push('');
+    lines.push(
+      `Latency percentiles come from ${fewest} to ${Math.max(...r.operations.map((op) => Math.max(op.naive.latencySamples, op.innkeep.latencySamples)))} ` +
+        'sequential requests per side (every side runs at least 3 per round); with fewer than 100, p99 is the slowest request, and with fewer than 20, so is p95.',
+    );
+  }
   if (r.scaling.length > 0) {
     lines.push('');
     lines.push(
