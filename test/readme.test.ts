@@ -15,4 +15,12 @@ describe('README', () => {
       .filter((code) => !table.includes(`\`${code}\``));
     assert.deepEqual(missing, [], 'add these codes to the README error table');
   });
+
+  it('when a benchmark result is committed, then the README shows its tables unchanged', () => {
+    const results = readFileSync(join(import.meta.dirname, '../bench/results/medium.md'), 'utf8');
+    const rows = results.split('\n').filter((line) => line.startsWith('| '));
+    assert.ok(rows.length > 12, 'bench/results/medium.md has the before/after and scaling tables');
+    const missing = rows.filter((row) => !readme.includes(row));
+    assert.deepEqual(missing, [], 'copy the tables of bench/results/medium.md into the README');
+  });
 });
