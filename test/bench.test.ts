@@ -19,9 +19,9 @@ const OPERATIONS = [
   'dashboard',
   'price-history',
   'reviews',
-  'create-booking',
   'bookings-report',
   'occupancy-report',
+  'create-booking',
 ];
 
 let stopServer: () => Promise<void>;
