@@ -19,6 +19,7 @@ import pino from 'pino';
 import type { SeedScale } from '../src/app/seed/seed.ts';
 import {
   cloneDatabase,
+  DB_PREFIX,
   dropDatabase,
   ensureTemplate,
   openBenchCluster,
@@ -37,7 +38,7 @@ import {
   type Sample,
   Target,
 } from './lib/measure.ts';
-import { loadFixture, type Operation, operations, SCALING_OPS } from './lib/ops.ts';
+import { loadFixture, OPERATION_IDS, type Operation, operations, SCALING_OPS } from './lib/ops.ts';
 import {
   type BenchReport,
   claimRatio,
@@ -58,7 +59,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --seed N              dataset seed (default 42)
   --rounds N            alternating A/B rounds per operation (default 3; quick 2)
   --concurrency N       connections in the throughput phase (default 8)
-  --only a,b            only these operations (${'search, detail, availability, batch-availability, user-bookings, dashboard, price-history, reviews, create-booking, bookings-report, occupancy-report'})
+  --only a,b            only these operations (${OPERATION_IDS.join(', ')})
   --scaling a,b         dataset sizes of the scaling curve (default small,medium,large; "none" to skip)
   --fresh               reseed the datasets even if today's templates exist
   --keep                keep the before/after databases afterwards
@@ -111,6 +112,11 @@ const scalingScales = (values.scaling ?? (quick ? 'none' : SCALES.join(',')))
   .split(',')
   .filter((s) => s && s !== 'none') as SeedScale[];
 for (const s of scalingScales) if (!SCALES.includes(s)) usage(`--scaling: unknown size '${s}'`);
+const only = values.only?.split(',');
+for (const id of only ?? []) {
+  if (!OPERATION_IDS.includes(id))
+    usage(`--only: unknown operation '${id}' (one of ${OPERATION_IDS.join(', ')})`);
+}
 const name = values.name ?? (quick ? 'quick' : scale);
 if (!/^[\w.-]{1,64}$/.test(name)) usage('--name may use letters, digits, ".", "-" and "_"');
 const phaseMs =
@@ -132,9 +138,16 @@ const servers: ServerProcess[] = [];
 const targets: Target[] = [];
 const cluster = await openBenchCluster(process.env.BENCH_DATABASE_URL, join(ROOT, '.innkeep/bench'), logger);
 const scratch = await mkdtemp(join(os.tmpdir(), 'innkeep-bench-'));
-const BEFORE = 'innkeep_bench_before';
-const AFTER = 'innkeep_bench_after';
+const BEFORE = `${DB_PREFIX}_before`;
+const AFTER = `${DB_PREFIX}_after`;
 let exitCode = 0;
+let cleaning: Promise<void> | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`[bench] ${signal}: stopping the servers and dropping the copies`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
 try {
   log(`database server: ${cluster.target}`);
   const dataset = await ensureTemplate(cluster, { scale, seed, today, fresh: values.fresh, logger });
@@ -185,29 +198,26 @@ try {
 
   const fixture = await loadFixture(cluster.urlFor(AFTER));
   let ops = operations(fixture, jwtSecret, runId);
-  if (values.only) {
-    const wanted = values.only.split(',');
-    for (const w of wanted) if (!ops.some((o) => o.id === w)) usage(`--only: unknown operation '${w}'`);
-    ops = ops.filter((o) => wanted.includes(o.id));
-  }
+  if (only) ops = ops.filter((o) => only.includes(o.id));
 
-  // The ceiling: hello world, same client, same connections, measured in every round.
+  // The ceiling: hello world through the same client path (autocannon with setupRequest), at every
+  // connection count the operations use.
   const helloReq = (): BenchRequest => ({ method: 'GET', path: '/hello' });
-  const ceiling: LoadTotals = { completed: 0, elapsedMs: 0, p50s: [], statuses: {} };
-  await runLoad(hello, helloReq, 0, {
-    connections: concurrency,
-    durationMs: Math.min(1500, 2 * timing.loadMs),
-    fixed: true,
-  });
-  for (let r = 0; r < rounds; r++)
-    addLoad(ceiling, await runLoad(hello, helloReq, 0, { ...loadOptions(concurrency), fixed: true }));
-  const ceilingRps = (ceiling.completed * 1000) / ceiling.elapsedMs;
-  log(`ceiling: hello world ${ceilingRps.toFixed(0)} req/s at ${concurrency} connections`);
+  const ceilings = new Map<number, number>();
+  for (const connections of new Set([concurrency, reportConcurrency])) {
+    const warm = await runLoad(hello, helloReq, { connections, amount: 5000 });
+    const amount = Math.max(1000, Math.round((warm.completed / warm.elapsedMs) * timing.loadMs));
+    const total: LoadTotals = emptyLoad();
+    for (let r = 0; r < rounds; r++) addLoad(total, await runLoad(hello, helloReq, { connections, amount }));
+    ceilings.set(connections, (total.completed * 1000) / total.elapsedMs);
+    log(`ceiling: hello world ${ceilings.get(connections)!.toFixed(0)} req/s at ${connections} connections`);
+  }
+  const ceilingRps = ceilings.get(concurrency)!;
 
   const results: OpResult[] = [];
   const notes: string[] = [];
   for (const op of ops) {
-    results.push(await measureOperation(op, tBefore, naive.url, tAfter, innkeep.url, ceilingRps));
+    results.push(await measureOperation(op, tBefore, naive.url, tAfter, innkeep.url, ceilings));
     const last = results.at(-1) as OpResult;
     log(
       `${op.id}: p50 ${last.naive.p50.toFixed(1)} → ${last.innkeep.p50.toFixed(1)} ms (${last.speedup.toFixed(1)}×), ` +
@@ -223,6 +233,14 @@ try {
       `${r.title}: ${r.speedup.toFixed(1)}× is short of the write-ups' ${claimRatio(r.claim!).toFixed(1)}× (${r.claim!.label}).`,
     );
   }
+  const failed = results.filter((r) =>
+    [r.naive, r.innkeep].some((side) => Object.keys(side.statuses).some((code) => !code.startsWith('2'))),
+  );
+  for (const r of failed) {
+    notes.push(
+      `${r.title}: not every answer was a success (naive ${JSON.stringify(r.naive.statuses)}, Innkeep ${JSON.stringify(r.innkeep.statuses)}); its figures are not comparable.`,
+    );
+  }
   const mismatched = results.filter((r) => !r.sameAnswer);
   for (const r of mismatched)
     notes.push(`${r.title}: the naive and Innkeep answers differ; see the JSON for both bodies.`);
@@ -231,11 +249,9 @@ try {
     name,
     startedAt: startedAt.toISOString(),
     durationS: (performance.now() - t0) / 1000,
-    command:
-      `npm run bench --${quick ? ' --quick' : ''}${values.scale ? ` --scale ${scale}` : ''}${values.only ? ` --only ${values.only}` : ''}`.replace(
-        / --$/,
-        '',
-      ),
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+      ' ',
+    ),
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
@@ -263,7 +279,7 @@ try {
     },
     ceiling: {
       rps: ceilingRps,
-      p50: median(ceiling.p50s),
+      byConnections: Object.fromEntries(ceilings),
       concurrency,
     },
     operations: results,
@@ -276,34 +292,36 @@ try {
   await writeFile(join(outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   console.log(text);
   log(`wrote ${join(outDir, name)}.md and .json`);
-  if (mismatched.length > 0) exitCode = 1;
+  if (mismatched.length > 0 || failed.length > 0) exitCode = 1;
 } catch (err) {
   console.error(err);
   exitCode = 1;
 } finally {
-  for (const t of targets) t.close();
-  await Promise.all(servers.map((s) => s.stop()));
-  if (!values.keep) {
-    await dropDatabase(cluster, BEFORE).catch(() => undefined);
-    await dropDatabase(cluster, AFTER).catch(() => undefined);
-  }
-  await cluster.stop();
-  await rm(scratch, { recursive: true, force: true });
+  await cleanup();
 }
 process.exit(exitCode);
+
+/** Stops the servers, drops the copies and stops the embedded server; also on Ctrl-C or SIGTERM. */
+async function cleanup(): Promise<void> {
+  if (cleaning) return cleaning;
+  cleaning = (async () => {
+    for (const t of targets) t.close();
+    await Promise.all(servers.map((s) => s.stop()));
+    if (!values.keep) {
+      await dropDatabase(cluster, BEFORE).catch(() => undefined);
+      await dropDatabase(cluster, AFTER).catch(() => undefined);
+    }
+    await cluster.stop();
+    await rm(scratch, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
 
 function latency(): PhaseOptions {
   return { concurrency: 1, durationMs: timing.latencyMs, minRequests: timing.minLatency, maxRequests: 2000 };
 }
 function emptyLoad(): LoadTotals {
   return { completed: 0, elapsedMs: 0, p50s: [], statuses: {} };
-}
-
-function loadOptions(connections: number, slowMs = 0) {
-  // An operation slower than a quarter of the phase runs a fixed number of requests instead.
-  return slowMs > timing.loadMs / 4
-    ? { connections, durationMs: timing.loadMs, amount: connections * 2 }
-    : { connections, durationMs: timing.loadMs };
 }
 
 function addLoad(totals: LoadTotals, res: LoadResult): void {
@@ -314,9 +332,18 @@ function addLoad(totals: LoadTotals, res: LoadResult): void {
     totals.statuses[code] = (totals.statuses[code] ?? 0) + n;
 }
 
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, Math.floor(v)));
+}
+
 /**
- * Both sides get the same request sequence. Round r runs naive then Innkeep (odd rounds: the other
- * way round): one request at a time for latency, then `concurrency` connections for throughput.
+ * Both sides answer the same inputs in the same proportions. Reads: request 0 .. period-1 (every
+ * distinct input) go to both sides first, answers and statuses compared, which also warms them up;
+ * then each round sends the same index range to both sides, the slower side once and the faster one
+ * repeated so that it too fills the phase. Writes cannot repeat a request (its Idempotency-Key would
+ * replay), so each side takes fresh indices. Round r runs naive then Innkeep (odd rounds the other
+ * way round): one request at a time for latency, then `connections` at once for throughput, always a
+ * fixed number of requests, so nothing from one phase is still running in the next.
  */
 async function measureOperation(
   op: Operation,
@@ -324,61 +351,102 @@ async function measureOperation(
   beforeUrl: string,
   after: Target,
   afterUrl: string,
-  ceilingRps: number,
+  ceilings: Map<number, number>,
 ): Promise<OpResult> {
   const sides = [
-    { target: before, url: beforeUrl, next: 0, latency: [] as Sample[], load: emptyLoad(), first: '' },
-    { target: after, url: afterUrl, next: 0, latency: [] as Sample[], load: emptyLoad(), first: '' },
+    {
+      target: before,
+      url: beforeUrl,
+      latency: [] as Sample[],
+      load: emptyLoad(),
+      warm: [] as number[],
+      next: 0,
+    },
+    {
+      target: after,
+      url: afterUrl,
+      latency: [] as Sample[],
+      load: emptyLoad(),
+      warm: [] as number[],
+      next: 0,
+    },
   ];
-  // Request 0 compares the answers; a few more warm connections, plans and caches on both sides.
+  const [n, a] = sides as [(typeof sides)[0], (typeof sides)[0]];
+  let answers: { naive: string; innkeep: string; request: number } | undefined;
+  const checked = op.writes ? 1 : op.period;
+  for (let i = 0; i < checked; i++) {
+    const rn = await n.target.send(op.request(i));
+    const ra = await a.target.send(op.request(i));
+    n.warm.push(rn.ms);
+    a.warm.push(ra.ms);
+    if (!answers && (rn.status !== ra.status || !sameBody(rn.body, ra.body, op.writes === true))) {
+      answers = { naive: `${rn.status} ${rn.body}`, innkeep: `${ra.status} ${ra.body}`, request: i };
+    }
+  }
   for (const side of sides) {
-    side.first = (await side.target.send(op.request(0))).body;
-    side.next = 1;
-    const warm = await runPhase(side.target, op.request, side.next, {
-      concurrency: 1,
-      durationMs: 0,
-      minRequests: timing.warmup,
-      maxRequests: timing.warmup,
-    });
-    side.next += warm.sent;
+    side.next = checked;
+    // A few more, so even a single-input operation has warmed plans and connections.
+    const warm = await runPhase(side.target, op.request, side.next, sequential(timing.warmup));
+    side.next += op.writes ? warm.sent : 0;
+    side.warm.push(...warm.samples.map((x) => x.ms));
   }
   const connections = op.id.endsWith('report') ? reportConcurrency : concurrency;
+  const typical = sides.map((side) => median(side.warm));
+  const slowest = Math.max(...typical);
+  // Requests per round: what the slower side does in a phase, at least minLatency / one per connection.
+  const perRound = clamp(timing.latencyMs / slowest, timing.minLatency, 2000);
+  const perLoad = clamp((timing.loadMs / slowest) * connections, connections, 20000);
+  const base = (r: number, per: number) => (op.writes ? 0 : (r * per) % Math.max(op.period, 1));
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      const res = await runPhase(side.target, op.request, side.next, latency());
-      side.next += res.sent;
+      const t = typical[sides.indexOf(side)]!;
+      const repeat = op.writes ? 1 : clamp(timing.latencyMs / (perRound * t), 1, 50);
+      const count = perRound * repeat;
+      const first = op.writes ? side.next : base(r, perRound);
+      const map = (k: number) => (op.writes ? first + k : first + (k % perRound));
+      const res = await runPhase(side.target, (k) => op.request(map(k)), 0, sequential(count));
+      if (op.writes) side.next += count;
       side.latency.push(...res.samples);
     }
     for (const side of order) {
-      const res = await runLoad(
-        { url: side.url, name: side.target.name },
-        op.request,
-        side.next,
-        loadOptions(connections, median(side.latency.map((s) => s.ms))),
-      );
-      side.next += res.sent;
+      const t = typical[sides.indexOf(side)]!;
+      // Under load the two cores serve about two requests at a time.
+      const repeat = op.writes
+        ? 1
+        : clamp(timing.loadMs / ((perLoad * t) / Math.min(connections, 2)), 1, 100);
+      const amount = perLoad * repeat;
+      const first = op.writes ? side.next : base(r, perLoad);
+      const map = (k: number) => (op.writes ? first + k : first + (k % perLoad));
+      const res = await runLoad({ url: side.url, name: side.target.name }, (k) => op.request(map(k)), {
+        connections,
+        amount,
+      });
+      if (op.writes) side.next += amount;
       addLoad(side.load, res);
     }
   }
-  const [n, a] = sides as [(typeof sides)[0], (typeof sides)[0]];
   const naive = sideStats(n.latency, n.load);
   const innkeep = sideStats(a.latency, a.load);
-  const sameAnswer = sameBody(n.first, a.first, op.writes === true);
   const speedup = naive.p50 / innkeep.p50;
   return {
     id: op.id,
     title: op.title,
     ...(op.claim ? { claim: op.claim, claimMet: speedup >= claimRatio(op.claim) } : {}),
     concurrency: connections,
+    inputs: checked,
     naive,
     innkeep,
     speedup,
     throughputGain: innkeep.rps / naive.rps,
-    ceilingShare: innkeep.rps / ceilingRps,
-    sameAnswer,
-    ...(sameAnswer ? {} : { answers: { naive: n.first, innkeep: a.first } }),
+    ceilingShare: innkeep.rps / (ceilings.get(connections) ?? Number.NaN),
+    sameAnswer: answers === undefined,
+    ...(answers ? { answers } : {}),
   };
+}
+
+function sequential(count: number): PhaseOptions {
+  return { concurrency: 1, durationMs: 0, minRequests: count, maxRequests: count };
 }
 
 /** Parsed JSON equality; for writes, ids and timestamps (different rows on each side) are ignored. */

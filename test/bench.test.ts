@@ -56,6 +56,8 @@ describe('the "before" schema', () => {
 });
 
 describe('npm run bench', () => {
+  // Its own database names: another run may share the server.
+  const prefix = `ib_t${process.pid}`;
   let out: string;
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'innkeep-bench-test-'));
@@ -65,7 +67,7 @@ describe('npm run bench', () => {
     // The template is kept for the next run on a developer's server; a test leaves nothing behind.
     const client = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
     await client.connect();
-    await client.query('DROP DATABASE IF EXISTS innkeep_bench_tpl_small_s42 WITH (FORCE)');
+    await client.query(`DROP DATABASE IF EXISTS ${prefix}_tpl_small_s42 WITH (FORCE)`);
     await client.end();
   });
 
@@ -73,7 +75,13 @@ describe('npm run bench', () => {
     const run = spawnNode(
       'bench/run.ts',
       ['--quick', '--rounds', '1', '--phase-ms', '100', '--scaling', 'none', '--out', out, '--name', 'smoke'],
-      { env: { ...process.env, BENCH_DATABASE_URL: process.env.TEST_ADMIN_DATABASE_URL } },
+      {
+        env: {
+          ...process.env,
+          BENCH_DATABASE_URL: process.env.TEST_ADMIN_DATABASE_URL,
+          BENCH_DB_PREFIX: prefix,
+        },
+      },
     );
     const code = await run.exited;
     assert.equal(code, 0, `bench failed:\n${run.err().slice(-3000)}`);
@@ -86,7 +94,15 @@ describe('npm run bench', () => {
     assert.ok(report.ceiling.rps > 0);
     assert.equal((report.dataset.afterSecondaryIndexes as number) > 20, true);
     for (const op of report.operations) {
-      assert.equal(op.sameAnswer, true, `${op.id}: naive and Innkeep answers differ`);
+      assert.equal(
+        op.sameAnswer,
+        true,
+        `${op.id}: naive and Innkeep answers differ: ${JSON.stringify(op.answers)}`,
+      );
+      assert.ok(
+        op.inputs >= (['bookings-report', 'create-booking'].includes(op.id) ? 1 : 10),
+        `${op.id} inputs`,
+      );
       assert.ok(op.naive.requests > 0 && op.innkeep.requests > 0, op.id);
       assert.ok(op.innkeep.rps > 0 && op.naive.rps > 0, op.id);
       const ok = Object.entries(op.innkeep.statuses).every(([s]) => s.startsWith('2'));
@@ -96,6 +112,17 @@ describe('npm run bench', () => {
     const search = report.operations.find((o) => o.id === 'search')!;
     assert.equal(search.innkeep.queries, 1);
     assert.ok(search.naive.queries > 20, 'the naive search is N+1');
+    const databases = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
+    await databases.connect();
+    const { rows } = await databases.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${prefix}%`,
+    ]);
+    await databases.end();
+    assert.deepEqual(
+      rows.map((r) => r.datname),
+      [`${prefix}_tpl_small_s42`],
+      'the before/after copies are dropped; only the template stays',
+    );
     const markdown = await readFile(join(out, 'smoke.md'), 'utf8');
     assert.match(markdown, /\| Hotel search \(city, 20 per page\) \|/);
     assert.match(markdown, /Ceiling: Fastify hello world/);

@@ -32,7 +32,13 @@ export interface DatasetInfo {
   readonly reused: boolean;
 }
 
-const PREFIX = 'innkeep_bench';
+/**
+ * Names of the bench's databases: `<prefix>_tpl_<scale>_s<seed>`, `<prefix>_before`, `<prefix>_after`.
+ * BENCH_DB_PREFIX lets two runs share a server (the tests use it).
+ */
+export const DB_PREFIX = /^[a-z_][a-z0-9_]{0,30}$/.test(process.env.BENCH_DB_PREFIX ?? '')
+  ? (process.env.BENCH_DB_PREFIX as string)
+  : 'innkeep_bench';
 
 /**
  * BENCH_DATABASE_URL (any database on a server where its role may CREATE DATABASE), or an embedded
@@ -67,15 +73,19 @@ export async function openBenchCluster(
   };
 }
 
-/** Digest of the checked-in migrations: a template seeded under other migrations is stale. */
+const SEED_DIR = join(import.meta.dirname, '../../src/app/seed');
+
+/** Digest of the migrations and the seed code: a template made by other versions of either is stale. */
 export async function migrationsDigest(): Promise<string> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
   const hash = createHash('sha256');
-  for (const f of files) hash.update(f).update(await readFile(join(MIGRATIONS_DIR, f)));
+  for (const dir of [MIGRATIONS_DIR, SEED_DIR]) {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.sql') || f.endsWith('.ts')).sort();
+    for (const f of files) hash.update(f).update(await readFile(join(dir, f)));
+  }
   return hash.digest('hex').slice(0, 16);
 }
 
-export const templateName = (scale: SeedScale, seed: number) => `${PREFIX}_tpl_${scale}_s${seed}`;
+export const templateName = (scale: SeedScale, seed: number) => `${DB_PREFIX}_tpl_${scale}_s${seed}`;
 
 /**
  * A migrated, seeded, analysed template database for (scale, seed), seeded with `today` as the first

@@ -140,71 +140,65 @@ export function median(values: readonly number[]): number {
 
 export interface LoadResult {
   readonly completed: number;
+  /** From the start to the last response, timed here (autocannon's own duration rounds up to its 1 s tick). */
   readonly elapsedMs: number;
   readonly p50: number;
   readonly statuses: Record<string, number>;
-  readonly errors: number;
-  readonly sent: number;
 }
 
 /**
  * Throughput at a fixed number of connections, with autocannon (it drives more requests per core
- * than node:http, so the load generator takes less of the machine from the server). Runs for
- * `durationMs`, or, for operations slower than a quarter of that, exactly `amount` requests, so a
- * phase never ends with requests still running on the server into the next phase.
+ * than node:http, so the load generator takes less of the machine from the server). Always a fixed
+ * number of requests, `request(0)` .. `request(amount - 1)`: autocannon waits for every answer, so
+ * no request is still running on the server when the next phase starts.
  */
 export async function runLoad(
   target: { readonly url: string; readonly name: string },
-  next: (i: number) => BenchRequest,
-  start: number,
-  options: { connections: number; durationMs: number; amount?: number; fixed?: boolean },
+  request: (j: number) => BenchRequest,
+  options: { connections: number; amount: number },
 ): Promise<LoadResult> {
-  let i = start;
-  const first = next(start);
-  const result = await autocannon({
+  let j = 0;
+  // Without a callback autocannon returns its instance (an event emitter) made thenable.
+  const instance = autocannon({
     url: target.url,
     connections: options.connections,
-    ...(options.amount ? { amount: options.amount } : { duration: options.durationMs / 1000 }),
+    amount: options.amount,
     timeout: 300,
-    // A fixed request is encoded once; setupRequest re-encodes every request, which caps the
-    // client below what a hello-world server can answer.
-    requests: options.fixed
-      ? [{ method: first.method, path: first.path }]
-      : [
-          {
-            setupRequest: (req) => {
-              const r = next(i++);
-              const body = r.body === undefined ? undefined : JSON.stringify(r.body);
-              return {
-                ...req,
-                method: r.method,
-                path: r.path,
-                headers: {
-                  ...r.headers,
-                  ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-                },
-                ...(body === undefined ? {} : { body }),
-              };
-            },
-          },
-        ],
+    requests: [
+      {
+        setupRequest: (req) => {
+          const r = request(j++);
+          const body = r.body === undefined ? undefined : JSON.stringify(r.body);
+          return {
+            ...req,
+            method: r.method,
+            path: r.path,
+            headers: { ...r.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            ...(body === undefined ? {} : { body }),
+          };
+        },
+      },
+    ],
+  }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
+  const startedAt = performance.now();
+  let lastAt = startedAt;
+  instance.on('response', () => {
+    lastAt = performance.now();
   });
-  if (options.fixed) i = start + result.requests.sent;
+  const result = await instance;
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stat.count ?? 0;
   const fivexx = Object.entries(statuses).filter(([code]) => code.startsWith('5'));
   if (fivexx.length > 0 || result.errors > 0 || result.timeouts > 0) {
     throw new Error(
-      `${target.name}: ${next(start).method} ${next(start).path.split('?')[0]} under load: ` +
+      `${target.name}: ${request(0).method} ${request(0).path.split('?')[0]} under load: ` +
         `${JSON.stringify(statuses)}, ${result.errors} errors, ${result.timeouts} timeouts`,
     );
   }
   return {
     completed: result.requests.total,
-    elapsedMs: result.duration * 1000,
+    elapsedMs: lastAt - startedAt,
     p50: result.latency.p50,
     statuses,
-    errors: result.errors,
-    sent: i - start,
   };
 }

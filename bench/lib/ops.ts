@@ -14,6 +14,8 @@ export interface Operation {
   readonly id: string;
   readonly title: string;
   readonly claim?: Claim;
+  /** How many distinct inputs the requests cycle through (request i and i + period are the same). */
+  readonly period: number;
   /** The request numbered `i`; both sides get the same sequence. */
   request(i: number): BenchRequest;
   /** Writes: their responses carry new ids, so the result check compares them without those. */
@@ -118,6 +120,7 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
   return [
     {
       id: 'search',
+      period: f.cities.length,
       title: 'Hotel search (city, 20 per page)',
       claim: { label: 'hotel search', beforeMs: 850, afterMs: 150 },
       request: (i) => ({
@@ -127,11 +130,13 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
     {
       id: 'detail',
+      period: f.hotels.length,
       title: 'Hotel detail',
       request: (i) => ({ method: 'GET', path: `/api/hotels/${at(f.hotels, i).id}` }),
     },
     {
       id: 'availability',
+      period: f.hotels.length,
       title: 'Availability, 7 nights',
       claim: { label: 'availability 7 days', beforeMs: 800, afterMs: 80 },
       request: (i) => ({
@@ -141,6 +146,7 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
     {
       id: 'batch-availability',
+      period: Math.ceil(f.roomTypes.length / 20),
       title: 'Batch availability, 20 room types',
       request: (i) => ({
         method: 'POST',
@@ -157,17 +163,20 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
     {
       id: 'user-bookings',
+      period: f.users.length,
       title: 'User bookings',
       claim: { label: 'user bookings', beforeMs: 300, afterMs: 45 },
       request: (i) => ({ method: 'GET', path: '/api/me/bookings', headers: bearer(at(f.users, i)) }),
     },
     {
       id: 'dashboard',
+      period: f.users.length,
       title: 'User dashboard',
       request: (i) => ({ method: 'GET', path: '/api/me/dashboard', headers: bearer(at(f.users, i)) }),
     },
     {
       id: 'price-history',
+      period: f.hotels.length,
       title: 'Price history (90 days)',
       request: (i) => {
         const h = at(f.hotels, i);
@@ -176,11 +185,13 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
     {
       id: 'reviews',
+      period: f.hotels.length,
       title: 'Reviews list (newest, 20)',
       request: (i) => ({ method: 'GET', path: `/api/hotels/${at(f.hotels, i).id}/reviews?sort=newest` }),
     },
     {
       id: 'bookings-report',
+      period: 1,
       title: 'Bookings report (365 days, by city)',
       claim: { label: 'report', beforeMs: 12000, afterMs: 3000 },
       request: () => ({
@@ -191,6 +202,7 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
     {
       id: 'occupancy-report',
+      period: f.hotels.length,
       title: 'Occupancy report (61 days, one hotel)',
       claim: { label: 'report', beforeMs: 12000, afterMs: 3000 },
       request: (i) => ({
@@ -201,12 +213,13 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
     {
       id: 'create-booking',
+      period: f.bookable.length,
       title: 'Create booking (2 nights)',
       claim: { label: 'create booking', beforeMs: 2500, afterMs: 350 },
       writes: true,
       request: (i) => {
         // Each room type takes one 2-night stay per pass over the list, moving 3 nights on per pass,
-        // so no night is booked more than once per 13 passes: nothing sells out.
+        // so a night comes round again only every 12 passes (6,000 requests a side): nothing sells out.
         const pass = Math.floor(i / f.bookable.length);
         const start = addDays(f.today, 5 + ((pass * 3) % 36));
         return {
@@ -219,6 +232,20 @@ export function operations(f: Fixture, jwtSecret: string, runId: string): Operat
     },
   ];
 }
+
+export const OPERATION_IDS: readonly string[] = [
+  'search',
+  'detail',
+  'availability',
+  'batch-availability',
+  'user-bookings',
+  'dashboard',
+  'price-history',
+  'reviews',
+  'bookings-report',
+  'occupancy-report',
+  'create-booking',
+];
 
 /** Scaling curve: these two are served by an index, so their cost should not grow with the data. */
 export const SCALING_OPS = ['search', 'user-bookings'] as const;

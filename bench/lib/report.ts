@@ -33,8 +33,10 @@ export interface OpResult {
   readonly ceilingShare: number;
   /** Whether both sides answered the operation's first request identically (ids aside for writes). */
   readonly sameAnswer: boolean;
-  /** Both first answers, kept when they differ. */
-  readonly answers?: { readonly naive: string; readonly innkeep: string };
+  /** Distinct inputs whose answers (status and body) were compared. */
+  readonly inputs: number;
+  /** The first pair of answers that differ, with the request number. */
+  readonly answers?: { readonly naive: string; readonly innkeep: string; readonly request: number };
   readonly claimMet?: boolean;
 }
 
@@ -58,7 +60,7 @@ export interface BenchReport {
   readonly git: { commit: string; dirty: boolean };
   readonly dataset: Record<string, unknown>;
   readonly settings: Record<string, unknown>;
-  readonly ceiling: { rps: number; p50: number; concurrency: number };
+  readonly ceiling: { rps: number; byConnections: Record<string, number>; concurrency: number };
   readonly operations: OpResult[];
   readonly scaling: ScalingPoint[];
   readonly notes: string[];
@@ -157,7 +159,8 @@ export function markdown(r: BenchReport): string {
     lines.push('');
     lines.push(
       `Latency percentiles come from ${fewest} to ${Math.max(...r.operations.map((op) => Math.max(op.naive.latencySamples, op.innkeep.latencySamples)))} ` +
-        'sequential requests per side (every side runs at least 3 per round); with fewer than 100, p99 is the slowest request, and with fewer than 20, so is p95.',
+        `sequential requests per side (every side runs at least ${r.settings.minLatency} per round, on the same inputs as the other side); ` +
+        'with fewer than 100, p99 is the slowest request, and with fewer than 20, so is p95.',
     );
   }
   if (r.scaling.length > 0) {

@@ -11,18 +11,19 @@ import type { Database } from '../../src/platform/db/index.ts';
 import { appError } from '../../src/platform/http/index.ts';
 import { all, type InventoryRow, localToday, type Queryable, Records, type RoomTypeRow } from './records.ts';
 
-/** One inventory row per night, each read by its primary key: the `for (const night of nights)` loop. */
+/**
+ * A room type's nights in one range query, the ORM's `findAll({ where: { roomTypeId, date: between } })`,
+ * matched to the nights in JavaScript (a missing row stays undefined).
+ */
 async function nightRows(db: Queryable, roomTypeId: number, nights: string[]) {
-  const rows: (InventoryRow | undefined)[] = [];
-  for (const date of nights) {
-    const [row] = await all<InventoryRow>(
-      db,
-      'SELECT * FROM room_inventory WHERE room_type_id = $1 AND date = $2',
-      [roomTypeId, date],
-    );
-    rows.push(row);
-  }
-  return rows;
+  if (nights.length === 0) return [];
+  const rows = await all<InventoryRow>(
+    db,
+    'SELECT * FROM room_inventory WHERE room_type_id = $1 AND date BETWEEN $2 AND $3',
+    [roomTypeId, nights[0], nights.at(-1)],
+  );
+  const byDate = new Map(rows.map((r) => [String(r.date), r]));
+  return nights.map((date) => byDate.get(date));
 }
 
 /** Fewest free rooms and total price over the nights; a night without a row makes both unknown. */
@@ -35,8 +36,8 @@ function summarise(rows: (InventoryRow | undefined)[]) {
 }
 
 /**
- * Availability the ORM way: the hotel, its room types, then every night of every room type one by one
- * (N x nights queries); the batch does the same per item, loading each room type and hotel by key.
+ * Availability the ORM way: the hotel, its room types, then each room type's nights (N+1 over the
+ * room types); the batch does the same per item, loading each room type and hotel by key.
  */
 export const naiveAvailabilityRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   app.get(

@@ -168,17 +168,17 @@ async function book(
     });
   }
 
-  // Nights locked in date order, so overlapping stays queue instead of deadlocking.
+  // The stay's nights.
   const wanted = nightsOf(body.checkIn, body.checkOut);
   const nights: (InventoryRow | undefined)[] = [];
-  for (const date of wanted) {
-    const [night] = await all<InventoryRow>(
-      client,
-      'SELECT * FROM room_inventory WHERE room_type_id = $1 AND date = $2 FOR UPDATE',
-      [roomType.id, date],
-    );
-    nights.push(night);
-  }
+  // One range read, locked, in date order (so overlapping stays queue instead of deadlocking).
+  const locked = await all<InventoryRow>(
+    client,
+    'SELECT * FROM room_inventory WHERE room_type_id = $1 AND date BETWEEN $2 AND $3 ORDER BY date FOR UPDATE',
+    [roomType.id, wanted[0], wanted.at(-1)],
+  );
+  const byDate = new Map(locked.map((r) => [String(r.date), r]));
+  for (const date of wanted) nights.push(byDate.get(date));
   const missing = wanted.filter((_, i) => !((nights[i]?.available_rooms ?? 0) > 0));
   if (missing.length > 0) {
     const err = domainError('SOLD_OUT', `No ${roomType.name} is free on ${missing.join(', ')}`, {
