@@ -133,6 +133,8 @@ const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const jwtSecret = randomBytes(32).toString('base64url');
 const log = (msg: string) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(0)}s] ${msg}`);
 const t0 = performance.now();
+/** Taken before anything runs: the code measured is the code loaded now. */
+const git = gitState();
 
 const servers: ServerProcess[] = [];
 const targets: Target[] = [];
@@ -264,7 +266,7 @@ try {
       pg: packageVersion('pg'),
       postgres: await serverVersion(cluster.urlFor(AFTER)),
     },
-    git: gitState(),
+    git,
     dataset: {
       ...dataset,
       beforeIndexesDropped: stripped.dropped.length,
