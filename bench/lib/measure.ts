@@ -20,8 +20,6 @@ export interface PhaseResult {
   readonly samples: Sample[];
   /** From the first request sent to the last response received. */
   readonly elapsedMs: number;
-  /** The first response body (for the result comparison). */
-  readonly firstBody?: string;
 }
 
 export interface PhaseOptions {
@@ -103,7 +101,6 @@ export async function runPhase(
   options: PhaseOptions,
 ): Promise<PhaseResult & { sent: number }> {
   const samples: Sample[] = [];
-  let firstBody: string | undefined;
   let sent = 0;
   const startedAt = performance.now();
   const deadline = startedAt + options.durationMs;
@@ -113,7 +110,6 @@ export async function runPhase(
     while (more()) {
       const i = start + sent++;
       const res = await target.send(next(i));
-      if (firstBody === undefined) firstBody = res.body;
       if (res.status >= 500) {
         throw new Error(
           `${target.name}: ${next(i).method} ${next(i).path} answered ${res.status}: ${res.body}`,
@@ -123,7 +119,7 @@ export async function runPhase(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, loop));
-  return { samples, elapsedMs: performance.now() - startedAt, firstBody, sent };
+  return { samples, elapsedMs: performance.now() - startedAt, sent };
 }
 
 /** Nearest-rank percentile (q in [0, 1]) of unsorted values. */
