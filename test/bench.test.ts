@@ -5,24 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { secondaryIndexCount, stripToKeys } from '../bench/lib/datasets.ts';
+import { OPERATION_IDS } from '../bench/lib/ops.ts';
 import type { BenchReport } from '../bench/lib/report.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { spawnNode } from './support/process.ts';
 import { ensureTestServer } from './support/test-server.ts';
-
-const OPERATIONS = [
-  'search',
-  'detail',
-  'availability',
-  'batch-availability',
-  'user-bookings',
-  'dashboard',
-  'price-history',
-  'reviews',
-  'bookings-report',
-  'occupancy-report',
-  'create-booking',
-];
 
 let stopServer: () => Promise<void>;
 before(async () => {
@@ -89,8 +76,9 @@ describe('npm run bench', () => {
     const report = JSON.parse(await readFile(join(out, 'smoke.json'), 'utf8')) as BenchReport;
     assert.deepEqual(
       report.operations.map((o) => o.id),
-      OPERATIONS,
+      OPERATION_IDS,
     );
+    assert.equal(report.operations.at(-1)?.id, 'create-booking', 'writes run last, after every read');
     assert.ok(report.ceiling.rps > 0);
     assert.equal((report.dataset.afterSecondaryIndexes as number) > 20, true);
     for (const op of report.operations) {
