@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import type { AuthUser } from '../../src/app/auth/auth-service.ts';
+import { idempotencyKey, sendBookingOutcome } from '../../src/app/bookings/booking-routes.ts';
 import {
   Booking,
   BookingPage,
@@ -13,7 +14,6 @@ import { assertNotPast, daysBetween, nightsOf, validateStay } from '../../src/ap
 import { domainError } from '../../src/app/errors.ts';
 import {
   ABANDONED_CLAIM_SECONDS,
-  IDEMPOTENCY_KEY,
   IDEMPOTENCY_TTL_HOURS,
   requestFingerprint,
 } from '../../src/app/idempotency/idempotency-store.ts';
@@ -287,28 +287,11 @@ export const naiveBookingRoutes: FastifyPluginAsyncTypebox<{ db: Database; auth:
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-        throw domainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {
-          details: [
-            {
-              field: 'idempotency-key',
-              message: 'header is required (1-255 printable characters)',
-              in: 'headers',
-            },
-          ],
-        });
-      }
+      const key = idempotencyKey(request.headers['idempotency-key']);
       const outcome = await createBooking(db, auth.user(request), request.body, key, (err) =>
         errorBody(request, err),
       );
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      if (outcome.bookingId !== undefined) reply.header('location', `/api/bookings/${outcome.bookingId}`);
-      // Already serialized: a string payload is sent as-is.
-      return reply
-        .code(outcome.status as 201)
-        .type('application/json; charset=utf-8')
-        .send(outcome.json as unknown as Booking);
+      return sendBookingOutcome(reply, outcome);
     },
   );
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { Database } from '../../platform/db/index.ts';
 import { errorBody } from '../../platform/http/index.ts';
 import { currentUser } from '../auth/auth-plugin.ts';
@@ -13,7 +14,31 @@ import {
   IdempotencyHeaders,
   MyBookingsQuery,
 } from './booking-schema.ts';
-import { BookingService } from './booking-service.ts';
+import { type BookingOutcome, BookingService } from './booking-service.ts';
+
+/** The Idempotency-Key header's value, or the 400 that names it. */
+export function idempotencyKey(header: string | string[] | undefined): string {
+  if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
+    throw domainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {
+      details: [
+        {
+          field: 'idempotency-key',
+          message: 'header is required (1-255 printable characters)',
+          in: 'headers',
+        },
+      ],
+    });
+  }
+  return header;
+}
+
+/** Sends a booking outcome: its stored bytes as they are, with the replay and location headers. */
+export function sendBookingOutcome(reply: FastifyReply, outcome: BookingOutcome) {
+  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+  if (outcome.bookingId !== undefined) reply.header('location', `/api/bookings/${outcome.bookingId}`);
+  // Already serialized (see BookingOutcome): a string payload is sent as-is.
+  return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.json);
+}
 
 /** Mounted at /api. */
 export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
@@ -38,28 +63,11 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async 
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-        throw domainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {
-          details: [
-            {
-              field: 'idempotency-key',
-              message: 'header is required (1-255 printable characters)',
-              in: 'headers',
-            },
-          ],
-        });
-      }
+      const key = idempotencyKey(request.headers['idempotency-key']);
       const outcome = await bookings.create(currentUser(request), request.body, key, (err) =>
         errorBody(request, err),
       );
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      if (outcome.bookingId !== undefined) reply.header('location', `/api/bookings/${outcome.bookingId}`);
-      // Already serialized (see BookingOutcome): a string payload is sent as-is.
-      return reply
-        .code(outcome.status as 201)
-        .type('application/json; charset=utf-8')
-        .send(outcome.json as unknown as Booking);
+      return sendBookingOutcome(reply, outcome);
     },
   );
 
