@@ -1,4 +1,4 @@
-import type { Database } from '../../platform/db/index.ts';
+import type { Database, DbSession } from '../../platform/db/index.ts';
 import { AppError, appError } from '../../platform/http/index.ts';
 import type { AuthUser } from '../auth/auth-service.ts';
 import { assertNotPast, nightsOf, validateStay } from '../common/stay.ts';
@@ -48,84 +48,96 @@ export class BookingService {
   ): Promise<BookingOutcome> {
     validateStay(body.checkIn, body.checkOut);
     const fingerprint = requestFingerprint('POST', '/bookings', { ...body });
-    const claim = await new IdempotencyStore(this.#db.pool).claim(user.id, key, fingerprint);
-    if (claim.kind !== 'claimed') return settleClaim(claim);
-
-    try {
-      const booking = await this.#db.transaction(async (client) => {
-        const repo = new BookingRepository(client);
-        const room = await repo.findRoomType(body.roomTypeId);
-        if (!room) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
-        assertNotPast(body.checkIn, room.today);
-        if (body.guests > room.capacity) {
-          throw domainError(
-            'CAPACITY_EXCEEDED',
-            `${room.roomTypeName} takes at most ${room.capacity} guests`,
-            {
-              details: [{ field: 'guests', message: `must be at most ${room.capacity}` }],
-            },
-          );
+    // One connection for the claim, the transaction and the release: the claim's advisory lock lives
+    // on it, so if the connection dies the lock goes with it and a retry can take the key over at once.
+    return this.#db.session(async (session) => {
+      const store = new IdempotencyStore(session);
+      const claim = await store.claim(user.id, key, fingerprint);
+      if (claim.kind !== 'claimed') return settleClaim(claim);
+      try {
+        return await this.#book(session, store, claim, user, body);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'E_SOLD_OUT') {
+          const json = JSON.stringify(renderError(err));
+          await store.complete(claim, err.statusCode, json);
+          return { status: err.statusCode, json, replayed: false };
         }
-        const wanted = nightsOf(body.checkIn, body.checkOut);
-        const taken = await repo.takeRooms(body.roomTypeId, body.checkIn, body.checkOut);
-        if (taken.length < wanted.length) {
-          const got = new Set(taken.map((n) => n.date));
-          const missing = wanted.filter((d) => !got.has(d));
-          throw domainError('SOLD_OUT', `No ${room.roomTypeName} is free on ${missing.join(', ')}`, {
-            details: missing.map((date) => ({ field: 'checkIn', message: 'no room free this night', date })),
-            hint: 'Join the waitlist with POST /api/waitlist and the same roomTypeId, checkIn and checkOut',
-          });
-        }
-        const totalCents = taken.reduce((sum, n) => sum + n.priceCents, 0);
-        const payment = await this.#payments.authorize({
-          userId: user.id,
-          amountCents: totalCents,
-          currency: room.currency,
-          reference: `booking:${user.id}:${claim.id}`,
-        });
-        const created = await repo.insertBooking({
-          userId: user.id,
-          room,
-          checkIn: body.checkIn,
-          checkOut: body.checkOut,
-          guests: body.guests,
-          totalCents,
-          payment,
-          nights: taken,
-        });
-        const result: Booking = {
-          id: created.id,
-          status: 'confirmed',
-          checkIn: body.checkIn,
-          checkOut: body.checkOut,
-          nights: wanted.length,
-          guests: body.guests,
-          totalCents,
-          currency: room.currency,
-          hotel: { id: room.hotelId, name: room.hotelName, city: room.city, timezone: room.timezone },
-          roomType: { id: room.roomTypeId, name: room.roomTypeName },
-          tripId: null,
-          payment: { provider: payment.provider, status: payment.status, amountCents: totalCents },
-          createdAt: created.createdAt.toISOString(),
-          cancelledAt: null,
-        };
-        if (!(await new IdempotencyStore(client).complete(claim, 201, JSON.stringify(result)))) {
-          // A retry took the key over while this request was stuck: it books instead (rolled back here).
-          throw inProgress();
-        }
-        return result;
-      });
-      return { status: 201, json: JSON.stringify(booking), replayed: false, bookingId: booking.id };
-    } catch (err) {
-      const store = new IdempotencyStore(this.#db.pool);
-      if (err instanceof AppError && err.code === 'E_SOLD_OUT') {
-        const json = JSON.stringify(renderError(err));
-        await store.complete(claim, err.statusCode, json);
-        return { status: err.statusCode, json, replayed: false };
+        await store.release(claim).catch(() => undefined);
+        throw err;
+      } finally {
+        // Never hand a connection that still holds a key's lock back to the pool.
+        if (store.holdsLock) session.discard(new Error('idempotency lock still held'));
       }
-      await store.release(claim).catch(() => undefined);
-      throw err;
-    }
+    });
+  }
+
+  async #book(
+    session: DbSession,
+    store: IdempotencyStore,
+    claim: Extract<ClaimResult, { kind: 'claimed' }>,
+    user: AuthUser,
+    body: CreateBookingBody,
+  ): Promise<BookingOutcome> {
+    const booking = await session.transaction(async (client) => {
+      const repo = new BookingRepository(client);
+      const room = await repo.findRoomType(body.roomTypeId);
+      if (!room) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
+      assertNotPast(body.checkIn, room.today);
+      if (body.guests > room.capacity) {
+        throw domainError('CAPACITY_EXCEEDED', `${room.roomTypeName} takes at most ${room.capacity} guests`, {
+          details: [{ field: 'guests', message: `must be at most ${room.capacity}` }],
+        });
+      }
+      const wanted = nightsOf(body.checkIn, body.checkOut);
+      const taken = await repo.takeRooms(body.roomTypeId, body.checkIn, body.checkOut);
+      if (taken.length < wanted.length) {
+        const got = new Set(taken.map((n) => n.date));
+        const missing = wanted.filter((d) => !got.has(d));
+        throw domainError('SOLD_OUT', `No ${room.roomTypeName} is free on ${missing.join(', ')}`, {
+          details: missing.map((date) => ({ field: 'checkIn', message: 'no room free this night', date })),
+          hint: 'Join the waitlist with POST /api/waitlist and the same roomTypeId, checkIn and checkOut',
+        });
+      }
+      const totalCents = taken.reduce((sum, n) => sum + n.priceCents, 0);
+      const payment = await this.#payments.authorize({
+        userId: user.id,
+        amountCents: totalCents,
+        currency: room.currency,
+        reference: `booking:${user.id}:${claim.id}`,
+      });
+      const created = await repo.insertBooking({
+        userId: user.id,
+        room,
+        checkIn: body.checkIn,
+        checkOut: body.checkOut,
+        guests: body.guests,
+        totalCents,
+        payment,
+        nights: taken,
+      });
+      const result: Booking = {
+        id: created.id,
+        status: 'confirmed',
+        checkIn: body.checkIn,
+        checkOut: body.checkOut,
+        nights: wanted.length,
+        guests: body.guests,
+        totalCents,
+        currency: room.currency,
+        hotel: { id: room.hotelId, name: room.hotelName, city: room.city, timezone: room.timezone },
+        roomType: { id: room.roomTypeId, name: room.roomTypeName },
+        tripId: null,
+        payment: { provider: payment.provider, status: payment.status, amountCents: totalCents },
+        createdAt: created.createdAt.toISOString(),
+        cancelledAt: null,
+      };
+      if (!(await store.complete(claim, 201, JSON.stringify(result)))) {
+        // A retry took the key over while this request was stuck: it books instead (rolled back here).
+        throw inProgress();
+      }
+      return result;
+    });
+    return { status: 201, json: JSON.stringify(booking), replayed: false, bookingId: booking.id };
   }
 
   async get(user: AuthUser, bookingId: number): Promise<Booking> {

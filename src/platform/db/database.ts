@@ -3,7 +3,12 @@ import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded.ts';
 import { createPool, type PoolStats, poolStats } from './pool.ts';
-import { type TransactionOptions, withTransaction } from './transaction.ts';
+import {
+  BrokenConnectionError,
+  runTransaction,
+  type TransactionOptions,
+  withTransaction,
+} from './transaction.ts';
 import { retryTransientRead } from './transient.ts';
 
 /**
@@ -19,11 +24,27 @@ export interface Database {
   read<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T>;
   /** BEGIN ... COMMIT on the primary; retried as a whole on serialization failure or deadlock. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs `fn` on one dedicated primary connection: its statements and transactions run in order on
+   * the same server session, so session state (an advisory lock) lasts from one to the next. The
+   * connection goes back to the pool afterwards, or is discarded when it broke or `discard()` was
+   * called. Whatever session state `fn` creates, it must undo before returning.
+   */
+  session<T>(fn: (session: DbSession) => Promise<T>): Promise<T>;
   /** One round-trip, in ms; throws on failure. Callers bound it (health checks run under a timeout). */
   ping(): Promise<number>;
   stats(): PoolStats;
   /** Drains the pool, then stops the embedded server if there is one. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** One dedicated connection, lent by `Database.session`. */
+export interface DbSession {
+  readonly query: pg.PoolClient['query'];
+  /** BEGIN ... COMMIT on this connection (see `withTransaction`). */
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Closes the connection instead of returning it to the pool (its session state is unknown). */
+  discard(reason: Error): void;
 }
 
 /**
@@ -54,6 +75,30 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
         onRetry: (err, attempt) => log.warn({ err, attempt }, 'transient database error; retrying read'),
       }),
     transaction: (fn, options) => withTransaction(pool, fn, options),
+    async session(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      const session: DbSession = {
+        query: client.query.bind(client) as pg.PoolClient['query'],
+        async transaction(body, options) {
+          try {
+            return await runTransaction(client, body, options);
+          } catch (err) {
+            if (!(err instanceof BrokenConnectionError)) throw err;
+            broken = err;
+            throw err.cause;
+          }
+        },
+        discard(reason) {
+          broken ??= reason;
+        },
+      };
+      try {
+        return await fn(session);
+      } finally {
+        client.release(broken);
+      }
+    },
     async ping() {
       const startedAt = performance.now();
       await pool.query({ name: 'ping', text: 'SELECT 1' });

@@ -1,4 +1,4 @@
-export type { Database } from './database.ts';
+export type { Database, DbSession } from './database.ts';
 export { openDatabase, redactUrl } from './database.ts';
 export type { EmbeddedPostgresHandle } from './embedded.ts';
 export { isProcessRunning, startEmbeddedPostgres } from './embedded.ts';
@@ -7,6 +7,11 @@ export { migrationStatus, runMigrations } from './migrate.ts';
 export { isPgError, translatePgError } from './pg-errors.ts';
 export type { PoolStats } from './pool.ts';
 export { createPool, pgTypes, poolStats } from './pool.ts';
-export type { IsolationLevel, TransactionOptions, TransactionPool } from './transaction.ts';
-export { withTransaction } from './transaction.ts';
+export type {
+  IsolationLevel,
+  TransactionClient,
+  TransactionOptions,
+  TransactionPool,
+} from './transaction.ts';
+export { BrokenConnectionError, runTransaction, withTransaction } from './transaction.ts';
 export { isTransientDbError, retryTransientRead } from './transient.ts';

@@ -69,8 +69,17 @@ export function createPool(
       slowQueryDebugMs: config.slowQueryDebugMs,
     }),
   });
-  // An idle client losing its server (restart, failover) must not crash the process.
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; it was discarded'));
+  // A connection can fail at any time (the server restarts, a backend is terminated, the network
+  // drops). pg emits 'error' on the client, and an 'error' event without a listener kills the
+  // process: pg-pool only listens while a client is idle. Every client gets its own listener for
+  // its whole life, so a failure while checked out fails only the queries on it (they reject, and
+  // the request gets a 503); pg-pool discards the client on release because it is no longer
+  // queryable, and opens a fresh one for the next caller.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err }, 'PostgreSQL connection failed; it will be discarded'));
+  });
+  // pg-pool re-emits an idle client's failure on the pool; the client's listener above logged it.
+  pool.on('error', () => undefined);
   return pool;
 }
 

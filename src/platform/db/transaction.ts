@@ -5,6 +5,9 @@ export interface TransactionPool {
   connect(): Promise<pg.PoolClient>;
 }
 
+/** The part of a checked-out connection a transaction runs on. */
+export type TransactionClient = Pick<pg.PoolClient, 'query'>;
+
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
 export interface TransactionOptions {
@@ -17,6 +20,19 @@ export interface TransactionOptions {
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
+
+/**
+ * Thrown when ROLLBACK itself failed: the connection is unusable (reset mid-transaction) and must be
+ * discarded, not returned to the pool. `cause` is the error that made the transaction fail.
+ */
+export class BrokenConnectionError extends Error {
+  readonly rollbackError: unknown;
+  constructor(cause: unknown, rollbackError: unknown) {
+    super((cause as Error)?.message ?? 'transaction failed and its connection broke', { cause });
+    this.name = 'BrokenConnectionError';
+    this.rollbackError = rollbackError;
+  }
+}
 
 /**
  * Runs `fn` inside BEGIN ... COMMIT on one pooled connection; any throw rolls back and rethrows.
@@ -34,11 +50,34 @@ export async function withTransaction<T>(
   fn: (client: pg.PoolClient) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await runTransaction(client, fn, options);
+  } catch (err) {
+    if (err instanceof BrokenConnectionError) {
+      broken = err;
+      throw err.cause;
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * The same as `withTransaction`, on a connection the caller already holds (so statements before and
+ * after the transaction, and session state such as advisory locks, share it). Retries reuse the
+ * connection. Throws `BrokenConnectionError` when the connection can no longer be used.
+ */
+export async function runTransaction<C extends TransactionClient, T>(
+  client: C,
+  fn: (client: C) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   const retries = options.retries ?? 2;
   const begin = options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : 'BEGIN';
   for (let attempt = 0; ; attempt++) {
-    const client = await pool.connect();
-    let broken: Error | undefined;
     try {
       await client.query(begin);
       const result = await fn(client);
@@ -48,14 +87,11 @@ export async function withTransaction<T>(
       try {
         await client.query('ROLLBACK');
       } catch (rollbackErr) {
-        // The connection is unusable (reset mid-transaction): drop it instead of returning it.
-        broken = rollbackErr as Error;
+        throw new BrokenConnectionError(err, rollbackErr);
       }
       const code = (err as { code?: string }).code;
-      if (!broken && code && RETRYABLE.has(code) && attempt < retries) continue;
+      if (code && RETRYABLE.has(code) && attempt < retries) continue;
       throw err;
-    } finally {
-      client.release(broken);
     }
   }
 }

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { App } from '../src/app/build-app.ts';
+import { assertError, startTestApp } from './support/app.ts';
+import { registerUser, type TestUser } from './support/auth.ts';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
+import { ensureTestServer } from './support/test-server.ts';
+
+// The server stays up; only this file's own database connections are terminated, as a failover, an
+// operator or an idle-session killer would. (Killing the embedded server itself: test/platform/embedded-supervision.test.ts.)
+describe('when PostgreSQL drops the app connections', () => {
+  let db: TestDatabase;
+  let app: App;
+  let address: string;
+  let alice: TestUser;
+  let hotel: TestHotel;
+  let stopServer: () => Promise<void>;
+
+  before(async () => {
+    stopServer = await ensureTestServer();
+    db = await createTestDatabase();
+    app = await startTestApp(db.url, { DB_POOL_MAX: '12' });
+    address = await app.listen({ host: '127.0.0.1', port: 0 });
+    alice = await registerUser(app, 'Alice');
+    hotel = await createHotel(db.pool, { rooms: [{ totalRooms: 400 }, { totalRooms: 1 }] });
+  });
+
+  after(async () => {
+    await app?.close();
+    await db?.drop();
+    await stopServer?.();
+  });
+
+  const terminateAppBackends = (extra = '') =>
+    db.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'innkeep' ${extra}`,
+    );
+
+  const book = (body: Record<string, unknown>, key = randomUUID()) =>
+    fetch(`${address}/api/bookings`, {
+      method: 'POST',
+      headers: { ...alice.headers, 'idempotency-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  const advisoryLocks = async () => {
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+       WHERE l.locktype = 'advisory' AND d.datname = current_database()`,
+    );
+    return rows[0]!.n;
+  };
+
+  it('then the process survives, only the requests on them fail with 503, and the pool recovers', async () => {
+    const roomTypeId = hotel.roomTypes[0]!.id;
+    const statuses = new Map<number, number>();
+    const unexpected: string[] = [];
+    let stop = false;
+    const worker = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const night = 1 + ((w * 7 + i) % 40);
+        const res = await book({
+          roomTypeId,
+          checkIn: isoDate(night),
+          checkOut: isoDate(night + 1),
+          guests: 1,
+        });
+        const text = await res.text();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 503) {
+          const body = JSON.parse(text) as {
+            code: string;
+            requestId: string;
+            timestamp: string;
+            path: string;
+          };
+          assert.match(body.code, /^E_DB_(UNAVAILABLE|TIMEOUT)$/, text);
+          assert.ok(body.requestId && body.timestamp && body.path, text);
+        } else if (res.status !== 201) unexpected.push(`${res.status} ${text}`);
+      }
+    };
+    const workers = Array.from({ length: 10 }, (_, w) => worker(w));
+    await sleep(400);
+    for (let round = 0; round < 3; round++) {
+      await terminateAppBackends();
+      await sleep(300);
+    }
+    stop = true;
+    await Promise.all(workers);
+    assert.deepEqual(unexpected, []);
+    assert.ok((statuses.get(201) ?? 0) > 0, JSON.stringify([...statuses]));
+    assert.ok(
+      (statuses.get(503) ?? 0) > 0,
+      `the terminations hit requests: ${JSON.stringify([...statuses])}`,
+    );
+
+    // The pool serves again, and nothing was half-written: rooms taken = bookings made.
+    const after = await book({ roomTypeId, checkIn: isoDate(45), checkOut: isoDate(46), guests: 1 });
+    assert.equal(after.status, 201, await after.text());
+    const { rows } = await db.pool.query<{ taken: number; booked: number }>(
+      `SELECT (SELECT sum(400 - available_rooms)::int FROM room_inventory WHERE room_type_id = $1) AS taken,
+              (SELECT sum(end_date - start_date)::int FROM bookings WHERE room_type_id = $1 AND status = 'confirmed') AS booked`,
+      [roomTypeId],
+    );
+    assert.equal(rows[0]!.taken, rows[0]!.booked);
+    assert.equal((await app.inject('/health')).json().status, 'healthy');
+    assert.equal(await advisoryLocks(), 0, 'no idempotency lock outlives its request');
+  });
+
+  it('then a booking whose connection died mid-transaction can be retried with its key at once', async () => {
+    const rt = hotel.roomTypes[1]!;
+    const body = { roomTypeId: rt.id, checkIn: isoDate(20), checkOut: isoDate(21), guests: 1 };
+    const key = randomUUID();
+    // Hold the night's row so the booking waits inside its transaction, then terminate its backend.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM room_inventory WHERE room_type_id = $1 AND date = $2 FOR UPDATE', [
+        rt.id,
+        body.checkIn,
+      ]);
+      const first = book(body, key);
+      for (let i = 0; i < 300; i++) {
+        const { rows } = await db.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (rows.length > 0) break;
+        await sleep(10);
+      }
+      // Every connection of the app goes (idle ones too, as in a failover), not only the booking's.
+      await terminateAppBackends();
+      const res = await first;
+      const text = await res.text();
+      assert.equal(res.status, 503, text);
+      assert.equal((JSON.parse(text) as { code: string }).code, 'E_DB_UNAVAILABLE');
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    const retry = await book(body, key);
+    assert.equal(retry.status, 201, await retry.text());
+    const replay = await book(body, key);
+    assert.equal(replay.status, 201);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal(
+      (await db.pool.query('SELECT 1 FROM bookings WHERE room_type_id = $1', [rt.id])).rowCount,
+      1,
+    );
+  });
+
+  it('then no request path leaves an idempotency lock on a pooled connection', async () => {
+    const rt = hotel.roomTypes[1]!;
+    const key = randomUUID();
+    const body = { roomTypeId: rt.id, checkIn: isoDate(30), checkOut: isoDate(31), guests: 1 };
+    assert.equal((await book(body, key)).status, 201);
+    assert.equal((await book(body, key)).status, 201); // replay
+    const mismatch = await app.inject({
+      method: 'POST',
+      url: '/api/bookings',
+      headers: { ...alice.headers, 'idempotency-key': key },
+      payload: { ...body, guests: 2 },
+    });
+    assertError(mismatch, 422, 'E_IDEMPOTENCY_MISMATCH');
+    assert.equal((await book(body)).status, 409); // sold out (one room)
+    const unknown = await book({ ...body, roomTypeId: 2_000_000 });
+    assert.equal(unknown.status, 404);
+    assert.equal(await advisoryLocks(), 0);
+  });
+});
