@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../platform/config/index.ts';
 import { type Database, migrationStatus, openDatabase, runMigrations } from '../platform/db/index.ts';
-import { createHttpServer, Lifecycle } from '../platform/http/index.ts';
-import { healthRoutes } from '../platform/observability/index.ts';
+import { createHttpServer, healthRoutes, Lifecycle } from '../platform/http/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRoutes } from './auth/auth-routes.ts';
@@ -65,6 +64,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
         check: async () => dbCheck(db),
       },
     ],
+    liveness: [{ name: 'database', failure: () => db.liveness() }],
     readinessGates: [
       {
         name: 'migrations',
@@ -108,8 +108,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
 }
 
 async function dbCheck(db: Database) {
+  const server = db.embeddedStatus();
+  if (server && server.state !== 'running') {
+    throw Object.assign(new Error('the embedded PostgreSQL is restarting'), { code: 'EMBEDDED_RESTARTING' });
+  }
   const pingMs = await db.ping();
-  return { pingMs: Math.round(pingMs * 100) / 100, embedded: db.embedded, pool: db.stats() };
+  return {
+    pingMs: Math.round(pingMs * 100) / 100,
+    embedded: db.embedded,
+    pool: db.stats(),
+    ...(server
+      ? { server: { state: server.state, restarts: server.restarts, lastExit: server.lastExit } }
+      : {}),
+  };
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -756,7 +756,7 @@ describe('openDatabase: transient errors', () => {
     const noticed = logger.entries.map(messageOf);
     assert.ok(
       noticed.includes('transient database error; retrying read') ||
-        noticed.includes('idle PostgreSQL connection failed; it was discarded'),
+        noticed.includes('PostgreSQL connection failed; it will be discarded'),
       JSON.stringify(noticed),
     );
   });

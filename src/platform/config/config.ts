@@ -47,6 +47,8 @@ export interface DbConfig {
   readonly slowQueryDebugMs: number;
   readonly migrateOnStart: boolean;
   readonly seedOnEmpty: SeedScale | 'none';
+  /** Liveness fails once the embedded server has been down (and not restarted) this long. */
+  readonly embeddedMaxDowntimeMs: number;
 }
 
 export interface ConfigIssue {
@@ -132,6 +134,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       slowQueryDebugMs: get('DB_SLOW_QUERY_DEBUG_MS'),
       migrateOnStart: get('DB_MIGRATE_ON_START'),
       seedOnEmpty: get('DB_SEED_ON_EMPTY'),
+      embeddedMaxDowntimeMs: get('DB_EMBEDDED_MAX_DOWNTIME_MS'),
     },
     auth: {
       jwtSecret: get('JWT_SECRET'),

@@ -132,6 +132,13 @@ export const settings: readonly Setting[] = [
     description: 'Demo data scale loaded by `npm start` when the database has no hotels (`none` to skip).',
   },
   {
+    env: 'DB_EMBEDDED_MAX_DOWNTIME_MS',
+    schema: ms(1_000, 3_600_000),
+    default: 30_000,
+    description:
+      'The embedded PostgreSQL is restarted when it dies; if it is still down after this long, `/healthz` fails so a supervisor restarts the app.',
+  },
+  {
     env: 'JWT_SECRET',
     schema: Type.String({ minLength: 32 }),
     description:

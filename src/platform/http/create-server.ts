@@ -10,8 +10,11 @@ import Fastify, {
 import type { Config } from '../config/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
+import { ClientErrors } from './client-errors.ts';
 import { errorBody, registerErrorHandling } from './error-handler.ts';
 import { appError } from './errors.ts';
+import { registerJsonBodyParser } from './json-body.ts';
+import { RouteMethods } from './route-methods.ts';
 import { requestValidatorCompiler } from './validation.ts';
 
 declare module 'fastify' {
@@ -39,10 +42,15 @@ export interface HttpServerOptions {
  * await app.listen({ port: 0 });
  */
 export function createHttpServer(config: Config, options: HttpServerOptions = {}) {
+  const routerOptions = { ignoreTrailingSlash: true, maxParamLength: 256 };
+  const routeMethods = new RouteMethods(routerOptions);
+  const clientErrors: ClientErrors = new ClientErrors(() => app.log as FastifyBaseLogger);
+  const { requestTimeoutMs } = config.http;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config.log.level) }),
     bodyLimit: config.http.bodyLimitBytes,
-    requestTimeout: config.http.requestTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    clientErrorHandler: clientErrors.handle,
     trustProxy: config.http.trustProxy,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
@@ -65,27 +73,51 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
         .type('application/json; charset=utf-8')
         .send(errorBody(request, err));
     },
-    return503OnClosing: true,
+    // Requests arriving while closing get 503 from the onRequest hook below, in the standard body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    routerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Two Node defaults let a slow request outlive HTTP_REQUEST_TIMEOUT_MS (measured): with
+  // headersTimeout (60 s) above requestTimeout, a slow *body* is never cut by requestTimeout; and
+  // timeouts are checked only every 30 s. So the headers share the request's limit, and the check
+  // runs often enough that the limit holds to within a tenth of itself (at most 1 s). Node reads the
+  // interval when the server starts listening.
+  if (requestTimeoutMs > 0) {
+    app.server.headersTimeout = requestTimeoutMs;
+    (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.max(
+      50,
+      Math.min(1000, Math.floor(requestTimeoutMs / 10)),
+    );
+  }
   app.setValidatorCompiler(requestValidatorCompiler());
+  registerJsonBodyParser(app);
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
-
-  // Must be the first hook: everything after it (handlers, DB calls) runs inside this context.
-  app.addHook('onRequest', (request, reply, done) => {
-    const ctx: RequestContext = { requestId: String(request.id), queryCount: 0, queryTimeMs: 0 };
-    request.ctx = ctx;
-    reply.header('x-request-id', request.id);
-    requestContext.run(ctx, done);
-  });
+  app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
 
   // Connections that are busy when close() starts become idle only after their response; tell the
   // client to hang up then, or close() would wait for the keep-alive timeout (72 s).
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+
+  // Must be the first hook: everything after it (handlers, DB calls) runs inside this context.
+  app.addHook('onRequest', (request, reply, done) => {
+    const ctx: RequestContext = { requestId: String(request.id), queryCount: 0, queryTimeMs: 0 };
+    request.ctx = ctx;
+    reply.header('x-request-id', request.id);
+    clientErrors.track(request.raw.socket, { id: String(request.id), url: request.url });
+    if (closing) {
+      reply
+        .code(503)
+        .header('connection', 'close')
+        .type('application/json; charset=utf-8')
+        .send(errorBody(request, appError('UNAVAILABLE', 'The server is shutting down; retry')));
+      return;
+    }
+    requestContext.run(ctx, done);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -98,6 +130,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    clientErrors.untrack(request.raw.socket);
     request.log.info(
       {
         method: request.method,
@@ -111,7 +144,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     );
   });
 
-  registerErrorHandling(app, { exposeStack: config.env === 'development' });
+  registerErrorHandling(app, { exposeStack: config.env === 'development', routeMethods });
   return app;
 }
 

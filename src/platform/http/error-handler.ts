@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { translatePgError } from '../db/pg-errors.ts';
 import { AppError, appError, type ErrorDetail } from './errors.ts';
+import type { RouteMethods } from './route-methods.ts';
 
 /** The one error body every endpoint returns. */
 export interface ErrorBody {
@@ -30,7 +31,10 @@ const FASTIFY_CODES: Record<string, Parameters<typeof appError>[0]> = {
  * Installs the error and not-found handlers: every failure leaves as `ErrorBody`, PostgreSQL errors
  * are translated, 5xx are logged with their cause and never expose internals outside development.
  */
-export function registerErrorHandling(app: FastifyInstance, options: { exposeStack: boolean }): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  options: { exposeStack: boolean; routeMethods?: RouteMethods },
+): void {
   app.setErrorHandler((err: FastifyError | Error, request, reply) => {
     const appErr = toAppError(err);
     if (appErr.statusCode >= 500) request.log.error({ err }, 'request failed');
@@ -42,12 +46,21 @@ export function registerErrorHandling(app: FastifyInstance, options: { exposeSta
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const err = appError('ROUTE_NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`);
+    const path = request.url.split('?')[0];
+    const allowed = options.routeMethods?.allowed(request.url) ?? [];
+    if (allowed.length > 0) {
+      const err = appError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, {
+        hint: `Allowed: ${allowed.join(', ')}`,
+      });
+      return reply.code(405).header('allow', allowed.join(', ')).send(errorBody(request, err));
+    }
+    const err = appError('ROUTE_NOT_FOUND', `Route ${request.method} ${path} not found`);
     return reply.code(404).send(errorBody(request, err));
   });
 }
 
-export function errorBody(request: FastifyRequest, err: AppError): ErrorBody {
+/** The body for `err`; `request` needs only its id and URL (a request the parser rejected has no more). */
+export function errorBody(request: Pick<FastifyRequest, 'id' | 'url'>, err: AppError): ErrorBody {
   return {
     success: false,
     error: STATUS_CODES[err.statusCode] ?? 'Error',

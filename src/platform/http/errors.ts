@@ -37,6 +37,7 @@ export class AppError extends Error {
 /** Codes the platform itself produces; documented in the README's error table. */
 export const ErrorCodes = {
   VALIDATION: { code: 'E_VALIDATION', status: 400, message: 'The request is invalid' },
+  BAD_REQUEST: { code: 'E_BAD_REQUEST', status: 400, message: 'The request is not valid HTTP' },
   BAD_JSON: { code: 'E_BAD_JSON', status: 400, message: 'The request body is not valid JSON' },
   UNAUTHORIZED: { code: 'E_UNAUTHORIZED', status: 401, message: 'Authentication required' },
   FORBIDDEN: { code: 'E_FORBIDDEN', status: 403, message: 'Not allowed' },
@@ -48,11 +49,21 @@ export const ErrorCodes = {
     status: 409,
     message: 'The resource already exists or changed concurrently',
   },
+  REQUEST_TIMEOUT: {
+    code: 'E_REQUEST_TIMEOUT',
+    status: 408,
+    message: 'The request was not received in time',
+  },
   PAYLOAD_TOO_LARGE: { code: 'E_PAYLOAD_TOO_LARGE', status: 413, message: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: {
     code: 'E_UNSUPPORTED_MEDIA_TYPE',
     status: 415,
     message: 'Unsupported Content-Type',
+  },
+  HEADERS_TOO_LARGE: {
+    code: 'E_HEADERS_TOO_LARGE',
+    status: 431,
+    message: 'The request headers are too large',
   },
   UNPROCESSABLE: { code: 'E_UNPROCESSABLE', status: 422, message: 'The request cannot be processed' },
   INVALID_REFERENCE: {

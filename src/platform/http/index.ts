@@ -4,5 +4,7 @@ export type { ErrorBody } from './error-handler.ts';
 export { errorBody } from './error-handler.ts';
 export type { AppErrorOptions, CatalogEntry, ErrorCodeName, ErrorDetail } from './errors.ts';
 export { AppError, appError, catalogError, ErrorCodes } from './errors.ts';
+export type { DependencyStatus, HealthCheck, HealthOptions, LivenessCheck } from './health-routes.ts';
+export { healthRoutes } from './health-routes.ts';
 export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';
 export { installSignalHandlers, Lifecycle, shutdown } from './lifecycle.ts';

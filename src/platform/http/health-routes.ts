@@ -1,0 +1,172 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from './error-handler.ts';
+import { appError } from './errors.ts';
+import type { Lifecycle } from './lifecycle.ts';
+
+export type DependencyStatus = 'up' | 'down';
+
+export interface HealthCheck {
+  readonly name: string;
+  /** A critical dependency down makes the service unhealthy (and unready); others only degrade it. */
+  readonly critical: boolean;
+  /** Resolves with extra details when the dependency answers; throws when it does not. */
+  check(timeoutMs: number): Promise<Record<string, unknown> | undefined>;
+}
+
+/** A reason the process itself is broken and should be restarted; no I/O (liveness must stay cheap). */
+export interface LivenessCheck {
+  readonly name: string;
+  /** Undefined while live; otherwise why not (logged and returned: no addresses or secrets in it). */
+  failure(): string | undefined;
+}
+
+export interface HealthOptions {
+  readonly lifecycle: Lifecycle;
+  readonly checks: readonly HealthCheck[];
+  /** Extra gates for /ready beyond the critical checks (e.g. "migrations applied"). */
+  readonly readinessGates?: readonly { name: string; isOpen(): Promise<boolean> }[];
+  readonly liveness?: readonly LivenessCheck[];
+  readonly timeoutMs?: number;
+}
+
+interface CheckResult {
+  status: DependencyStatus;
+  critical: boolean;
+  latencyMs: number;
+  error?: string;
+  [key: string]: unknown;
+}
+
+const PROBE_SCHEMA = { tags: ['health'], security: [] };
+
+/**
+ * Registers the probes:
+ * - `GET /healthz` liveness: no I/O; 200 unless a liveness check says the process is broken (the
+ *   embedded database could not be brought back), never because a dependency is down.
+ * - `GET /ready` readiness: 200 only when started, not draining, gates open and critical checks up.
+ * - `GET /health` full report: healthy | degraded | unhealthy, per dependency status and latency.
+ * A 503 from any of them carries the standard error fields beside the probe's own report. Failure
+ * texts name the kind of failure only; the error itself (addresses, hosts) goes to the log.
+ */
+export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  // Probes are polled: no access-log line for each, but their warnings stay, unless logging is quieter.
+  const quieter = ['error', 'fatal', 'silent'] as const;
+  const logLevel = quieter.find((level) => level === app.log.level) ?? 'warn';
+
+  const runChecks = async (request: FastifyRequest, which: readonly HealthCheck[]) => {
+    const entries = await Promise.all(
+      which.map(async (c): Promise<[string, CheckResult]> => {
+        const startedAt = performance.now();
+        const latency = () => round(performance.now() - startedAt);
+        try {
+          const details = await withTimeout(c.check(timeoutMs), timeoutMs, c.name);
+          return [c.name, { status: 'up', critical: c.critical, latencyMs: latency(), ...details }];
+        } catch (err) {
+          request.log.warn({ err, check: c.name }, 'health check failed');
+          return [
+            c.name,
+            { status: 'down', critical: c.critical, latencyMs: latency(), error: publicFailure(err) },
+          ];
+        }
+      }),
+    );
+    return Object.fromEntries(entries);
+  };
+
+  const unavailable = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    message: string,
+    report: Record<string, unknown>,
+  ) =>
+    reply
+      .code(503)
+      .type('application/json; charset=utf-8')
+      .send({ ...errorBody(request, appError('UNAVAILABLE', message)), ...report });
+
+  app.get('/healthz', { logLevel, schema: PROBE_SCHEMA }, async (request, reply) => {
+    const failing = (options.liveness ?? []).flatMap((c) => {
+      const reason = c.failure();
+      return reason ? [{ name: c.name, reason }] : [];
+    });
+    if (failing.length === 0) return { status: 'ok' };
+    request.log.error({ failing }, 'liveness check failed');
+    return unavailable(request, reply, `Not live: ${failing.map((f) => f.reason).join('; ')}`, {
+      status: 'failing',
+      failing,
+    });
+  });
+
+  app.get('/ready', { logLevel, schema: PROBE_SCHEMA }, async (request, reply) => {
+    const state = options.lifecycle.state;
+    if (state !== 'ready') return unavailable(request, reply, `Not ready: ${state}`, { status: state });
+    const checks = await runChecks(
+      request,
+      options.checks.filter((c) => c.critical),
+    );
+    const gates = options.readinessGates ?? [];
+    const closed = [];
+    for (const gate of gates) if (!(await gate.isOpen().catch(() => false))) closed.push(gate.name);
+    const down = Object.entries(checks)
+      .filter(([, r]) => r.status === 'down')
+      .map(([n]) => n);
+    if (down.length > 0 || closed.length > 0) {
+      const why = [...down.map((n) => `${n} is down`), ...closed.map((n) => `waiting for ${n}`)];
+      return unavailable(request, reply, `Not ready: ${why.join(', ')}`, {
+        status: 'not_ready',
+        down,
+        waitingFor: closed,
+      });
+    }
+    return { status: 'ready' };
+  });
+
+  app.get('/health', { logLevel, schema: PROBE_SCHEMA }, async (request, reply) => {
+    const checks = await runChecks(request, options.checks);
+    const results = Object.entries(checks);
+    const criticalDown = results.filter(([, r]) => r.critical && r.status === 'down').map(([n]) => n);
+    const status =
+      criticalDown.length > 0
+        ? 'unhealthy'
+        : results.some(([, r]) => r.status === 'down') || options.lifecycle.state !== 'ready'
+          ? 'degraded'
+          : 'healthy';
+    const report = {
+      status,
+      lifecycle: options.lifecycle.state,
+      uptimeSeconds: Math.round(process.uptime()),
+      timestamp: new Date().toISOString(),
+      checks,
+    };
+    if (status !== 'unhealthy') return report;
+    return unavailable(request, reply, `Unhealthy: ${criticalDown.join(', ')} down`, report);
+  });
+}
+
+/** What a client may see of a failed check: a timeout, or an error code, never its message. */
+function publicFailure(err: unknown): string {
+  if (err instanceof HealthTimeoutError) return err.message;
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? `failed (${code})` : 'failed';
+}
+
+class HealthTimeoutError extends Error {}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HealthTimeoutError(`${name} check exceeded ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
