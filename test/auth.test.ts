@@ -295,6 +295,35 @@ describe('auth', () => {
       assert.equal((await events('login_failed', { userId: user.id })).length, 5);
     });
 
+    it('when many wrong passwords for different accounts arrive at once from one address, then exactly LOGIN_MAX_FAILURES_PER_IP are checked', async () => {
+      const strict = await startTestApp(db.url, { LOGIN_MAX_FAILURES_PER_IP: '20' });
+      try {
+        const address = '203.0.113.90';
+        const victims = await Promise.all(Array.from({ length: 4 }, () => registerUser(app)));
+        const accounts = [
+          ...victims.map((v) => v.email),
+          ...Array.from({ length: 116 }, (_, i) => email(`burst-${i}`)),
+        ];
+        const results = await Promise.all(accounts.map((a) => login(a, 'wrong password', address, strict)));
+        const codes = results.map((r) => r.statusCode);
+        assert.equal(codes.filter((c) => c === 401).length, 20, codes.join(','));
+        assert.equal(codes.filter((c) => c === 429).length, 100, codes.join(','));
+        const { rows } = await db.pool.query(
+          `SELECT 1 FROM security_events WHERE type = 'login_failed' AND ip = $1::inet`,
+          [address],
+        );
+        assert.equal(rows.length, 20, 'only admitted attempts are recorded');
+        // The address stays blocked afterwards, even with a right password.
+        assertError(
+          await login(victims[0]!.email, victims[0]!.password, address, strict),
+          429,
+          'E_TOO_MANY_ATTEMPTS',
+        );
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('when one address fails LOGIN_MAX_FAILURES_PER_IP times over several accounts, then that address gets 429', async () => {
       const strict = await startTestApp(db.url, { LOGIN_MAX_FAILURES_PER_IP: '3' });
       try {

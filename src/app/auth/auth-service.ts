@@ -30,6 +30,10 @@ export class AuthService {
   readonly #config: AuthConfig;
   readonly #log: Logger;
   readonly #attempts = new KeyedQueue();
+  /** Per address: the throttle check and the recording of a failure, one at a time. */
+  readonly #addressGate = new KeyedQueue();
+  /** Per address: attempts that passed the throttle check and are still verifying a password. */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(db: Database, jwt: JwtSigner, config: AuthConfig, log: Logger) {
     this.#db = db;
@@ -64,29 +68,66 @@ export class AuthService {
   async #login(body: LoginBody, ip: string): Promise<Session> {
     const repo = new AuthRepository(this.#db.pool);
     const email = body.email.trim();
-    const failures = await repo.recentLoginFailures(email, ip, this.#config.loginThrottleWindowS);
-    if (
-      failures.account >= this.#config.loginMaxFailures ||
-      failures.ip >= this.#config.loginMaxFailuresPerIp
-    ) {
-      const retryAfter =
-        failures.account >= this.#config.loginMaxFailures
+    await this.#admit(repo, email, ip);
+    let settled = false;
+    try {
+      const user = await repo.findUserByEmail(email);
+      // Unknown e-mail: still pay for one scrypt, so response time does not reveal which accounts exist.
+      const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      if (!user || !ok) {
+        // Recorded before the attempt stops counting as in flight, under the address's gate: a check
+        // in between would otherwise see neither.
+        await this.#addressGate.run(ip, async () => {
+          try {
+            await repo.recordSecurityEvent({ type: 'login_failed', userId: user?.id, email, ip });
+          } finally {
+            settled = true;
+            this.#leave(ip);
+          }
+        });
+        throw domainError('INVALID_CREDENTIALS');
+      }
+      settled = true;
+      this.#leave(ip);
+      const refresh = this.#newRefreshToken(randomUUID());
+      await repo.loginSucceeded(user.id, email, ip, refresh.stored);
+      const { passwordHash: _hash, ...publicUser } = user;
+      return this.#session(publicUser, refresh.token);
+    } finally {
+      if (!settled) this.#leave(ip);
+    }
+  }
+
+  /**
+   * The throttle: refuses once the account or the address has used up its failures in the window.
+   * An address's attempts still verifying a password count as failures until they are settled, and
+   * the check runs one at a time per address, so a parallel burst over many accounts gets exactly
+   * LOGIN_MAX_FAILURES_PER_IP password checks (per process; the account limit is serialised the same
+   * way by the account queue).
+   */
+  async #admit(repo: AuthRepository, email: string, ip: string): Promise<void> {
+    await this.#addressGate.run(ip, async () => {
+      const failures = await repo.recentLoginFailures(email, ip, this.#config.loginThrottleWindowS);
+      const inFlight = this.#inFlight.get(ip) ?? 0;
+      const accountFull = failures.account >= this.#config.loginMaxFailures;
+      if (accountFull || failures.ip + inFlight >= this.#config.loginMaxFailuresPerIp) {
+        const retryAfter = accountFull
           ? Math.max(1, this.#config.loginThrottleWindowS - failures.oldestAccountFailureAgeS)
           : this.#config.loginThrottleWindowS;
-      this.#log.warn({ ip, accountFailures: failures.account, ipFailures: failures.ip }, 'login throttled');
-      throw domainError('TOO_MANY_ATTEMPTS', undefined, { headers: { 'retry-after': String(retryAfter) } });
-    }
-    const user = await repo.findUserByEmail(email);
-    // Unknown e-mail: still pay for one scrypt, so response time does not reveal which accounts exist.
-    const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok) {
-      await repo.recordSecurityEvent({ type: 'login_failed', userId: user?.id, email, ip });
-      throw domainError('INVALID_CREDENTIALS');
-    }
-    const refresh = this.#newRefreshToken(randomUUID());
-    await repo.loginSucceeded(user.id, email, ip, refresh.stored);
-    const { passwordHash: _hash, ...publicUser } = user;
-    return this.#session(publicUser, refresh.token);
+        this.#log.warn(
+          { ip, accountFailures: failures.account, ipFailures: failures.ip, inFlight },
+          'login throttled',
+        );
+        throw domainError('TOO_MANY_ATTEMPTS', undefined, { headers: { 'retry-after': String(retryAfter) } });
+      }
+      this.#inFlight.set(ip, inFlight + 1);
+    });
+  }
+
+  #leave(ip: string): void {
+    const left = (this.#inFlight.get(ip) ?? 1) - 1;
+    if (left > 0) this.#inFlight.set(ip, left);
+    else this.#inFlight.delete(ip);
   }
 
   async refresh(refreshToken: string, ip: string): Promise<Session> {
