@@ -1,5 +1,5 @@
 // Times every booking-domain endpoint of a running Innkeep against its seeded demo data:
-//   node bench/endpoint-probe.ts [baseUrl] [iterations]
+//   npm run probe -- [baseUrl] [iterations]   (npm runs it on the pinned Node, which strips types)
 // Prints, per endpoint, the status, client-side p50/p95 latency, and the server's own SQL statement
 // count and database time (from the Server-Timing header). Bookings it makes are cancelled again.
 // The full A/B benchmark (naive vs Innkeep, before/after indexes) is `npm run bench` (issue 4).

@@ -7,7 +7,7 @@ import { progressReporter } from './cli/progress.ts';
 import { createAdminCommand, createAdminInput } from './cli/users.ts';
 import { type Config, ConfigError, configMarkdownTable, loadConfig } from './platform/config/index.ts';
 import { openDatabase, runMigrations } from './platform/db/index.ts';
-import { installSignalHandlers } from './platform/http/index.ts';
+import { installSignalHandlers, watchParentExit } from './platform/http/index.ts';
 
 const USAGE = `Usage: innkeep <command> [options]
 
@@ -29,6 +29,12 @@ Commands:
 Configuration comes from environment variables (and ./.env); see README.md.`;
 
 const SCALES: readonly SeedScale[] = ['small', 'medium', 'large'];
+
+/**
+ * Started by an npm script (`npm start`): npm sets npm_lifecycle_event for the scripts it runs. Not
+ * a setting, so not in the config: how this process was launched.
+ */
+const runByNpm = process.env.npm_lifecycle_event !== undefined;
 
 const OPTIONS = {
   scale: { type: 'string', default: 'small' },
@@ -97,10 +103,16 @@ async function main(argv: string[]): Promise<number> {
 async function start(config: Config): Promise<number> {
   const logger = cliLogger(config);
   const app = await buildApp(config, { logger, deferReady: true });
-  installSignalHandlers(app, app.innkeep.lifecycle, {
+  const stop = installSignalHandlers(app, app.innkeep.lifecycle, {
     drainDelayMs: config.http.shutdownDrainDelayMs,
     timeoutMs: config.http.shutdownTimeoutMs,
   });
+  if (runByNpm) {
+    watchParentExit(() => {
+      logger.warn('npm, which started Innkeep, exited without passing its signal on: shutting down');
+      stop('npm exited');
+    });
+  }
   const { db } = app.innkeep;
   if (config.db.seedOnEmpty !== 'none' && (await isDatabaseEmpty(db.pool))) {
     logger.info({ scale: config.db.seedOnEmpty }, 'empty database: loading demo data');

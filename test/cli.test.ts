@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +46,12 @@ describe('innkeep CLI', () => {
   it('when started on an empty database, then it seeds demo data, serves search and stops cleanly on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-cli-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const env: Record<string, string> = { INNKEEP_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' };
+    const env: Record<string, string> = {
+      INNKEEP_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
     if (testTarget() === 'external') {
       const db = await createTestDatabase({ migrate: false });
       cleanups.push(() => db.drop());
@@ -74,11 +80,61 @@ describe('innkeep CLI', () => {
     assert.equal((await fetch(`${url}/ready`)).status, 200);
 
     proc.child.kill('SIGTERM');
+    let completeAt = 0;
+    const watch = setInterval(() => {
+      if (!completeAt && proc.out().includes('"msg":"shutdown complete"')) completeAt = performance.now();
+    }, 5);
     assert.equal(await proc.exited, 0, proc.err());
+    clearInterval(watch);
+    // Exits promptly once shut down: nothing keeps the event loop alive (its parent sees the exit).
+    assert.ok(
+      completeAt > 0 && performance.now() - completeAt < 1000,
+      'exit within 1 s of shutdown complete',
+    );
     if (testTarget() === 'embedded') {
       const pid = await postmasterPid(dataDir);
       assert.ok(pid === 0 || !isProcessRunning(pid), 'embedded PostgreSQL stopped with the app');
     }
+  });
+});
+
+describe('npm start', () => {
+  it('when a supervisor sends SIGTERM to npm (which does not pass it on), then Innkeep still shuts down gracefully', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-npm-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: join(import.meta.dirname, '..'),
+      env: cleanEnv({
+        INNKEEP_DATA_DIR: dataDir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DB_SEED_ON_EMPTY: 'none',
+        LOG_LEVEL: 'info',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    // stdout closes once every process holding it (npm and Innkeep) has exited.
+    const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve()));
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('Innkeep is ready at')) {
+      assert.ok(Date.now() < deadline && npm.exitCode === null, `npm start did not come up: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const appPid = Number(/"pid":(\d+)/.exec(out)?.[1]);
+    const postmaster = await postmasterPid(dataDir);
+    npm.kill('SIGTERM');
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
+    if (isProcessRunning(appPid)) {
+      process.kill(appPid, 'SIGKILL');
+      assert.fail(`Innkeep (pid ${appPid}) was left running: ${out.slice(-500)}`);
+    }
+    assert.match(out, /npm, which started Innkeep, exited without passing its signal on/);
+    assert.match(out, /"msg":"shutdown complete"/);
+    assert.ok(!isProcessRunning(postmaster), 'embedded PostgreSQL stopped with it');
   });
 });
 

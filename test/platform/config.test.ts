@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     it('when no variable is set, then every setting has its documented default', () => {
       const config = loadConfig({ env: {}, envFile: false });
       assert.deepEqual(config, {
-        env: 'development',
+        env: 'production',
         http: {
           host: '127.0.0.1',
           port: 3000,
@@ -45,6 +45,7 @@ describe('loadConfig', () => {
           slowQueryDebugMs: 500,
           migrateOnStart: true,
           seedOnEmpty: 'small',
+          embeddedMaxDowntimeMs: 30_000,
         },
         auth: {
           jwtSecret: undefined,

@@ -22,8 +22,10 @@ export const settings: readonly Setting[] = [
   {
     env: 'NODE_ENV',
     schema: oneOf('development', 'production', 'test'),
-    default: 'development',
-    description: 'Runtime mode. Stack traces appear in error responses only in `development`.',
+    // What `npm start` (what people deploy) runs as unless told otherwise; `npm run dev` sets development.
+    default: 'production',
+    description:
+      'Runtime mode. `npm start` runs as `production`; `npm run dev` sets `development`, the only mode whose 500 bodies carry stack traces.',
   },
   {
     env: 'HOST',

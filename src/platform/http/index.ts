@@ -7,4 +7,4 @@ export { AppError, appError, catalogError, ErrorCodes } from './errors.ts';
 export type { DependencyStatus, HealthCheck, HealthOptions, LivenessCheck } from './health-routes.ts';
 export { healthRoutes } from './health-routes.ts';
 export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';
-export { installSignalHandlers, Lifecycle, shutdown } from './lifecycle.ts';
+export { installSignalHandlers, Lifecycle, shutdown, watchParentExit } from './lifecycle.ts';

@@ -59,24 +59,43 @@ export async function shutdown(
 
 /**
  * Wires SIGTERM/SIGINT to `shutdown`, then exits. A second signal while draining exits at once.
+ * Returns the same trigger, for other reasons to stop (see `watchParentExit`).
  */
 export function installSignalHandlers(
   app: FastifyInstance,
   lifecycle: Lifecycle,
   options: ShutdownOptions,
   exit: (code: number) => void = (code) => process.exit(code),
-): void {
+): (reason: string) => void {
   let shuttingDown = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const stop = (reason: string) => {
     if (shuttingDown) {
-      app.log.warn({ signal }, 'second signal: exiting now');
+      app.log.warn({ reason }, 'second signal: exiting now');
       exit(1);
       return;
     }
     shuttingDown = true;
-    app.log.info({ signal }, 'signal received');
+    app.log.info({ reason }, 'signal received');
     void shutdown(app, lifecycle, options).then(exit);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return stop;
+}
+
+/**
+ * Calls `onExit` once the process that started this one has exited (this process is re-parented).
+ * For scripts run by npm: since npm 9.6, npm exits on SIGTERM without forwarding it to the script
+ * (npm/cli#6684), so a supervisor that signals `npm start` would orphan the server instead of
+ * stopping it. Polls `process.ppid` (no I/O) on an unref'd timer.
+ */
+export function watchParentExit(onExit: () => void, intervalMs = 250): () => void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onExit();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
