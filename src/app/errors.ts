@@ -64,6 +64,11 @@ export const DomainErrors = {
     status: 409,
     message: 'You have already reviewed this hotel',
   },
+  REVIEW_NOT_ALLOWED: {
+    code: 'E_REVIEW_NOT_ALLOWED',
+    status: 403,
+    message: 'Only guests who have stayed at this hotel can review it',
+  },
   ALREADY_WAITLISTED: {
     code: 'E_ALREADY_WAITLISTED',
     status: 409,
