@@ -74,6 +74,11 @@ export const DomainErrors = {
     status: 409,
     message: 'You are already on the waitlist for this room type and these dates',
   },
+  ROOMS_AVAILABLE: {
+    code: 'E_ROOMS_AVAILABLE',
+    status: 409,
+    message: 'A room of this type is free for every night of the stay: book it instead',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type DomainErrorName = keyof typeof DomainErrors;

@@ -120,3 +120,17 @@ export async function givePastStay(
   if (!rows[0]) throw new Error(`givePastStay: hotel ${hotelId} does not exist or has no room type`);
   return rows[0].id;
 }
+
+/** Sets available_rooms of the room type's nights in [from, to) (e.g. 0: those nights are full). */
+export async function setAvailableRooms(
+  pool: pg.Pool,
+  roomTypeId: number,
+  from: string,
+  to: string,
+  available: number,
+): Promise<void> {
+  await pool.query(
+    'UPDATE room_inventory SET available_rooms = $4 WHERE room_type_id = $1 AND date >= $2 AND date < $3',
+    [roomTypeId, from, to, available],
+  );
+}
