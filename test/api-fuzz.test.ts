@@ -7,7 +7,7 @@ import { loggerOptions } from '../src/platform/observability/logger.ts';
 import { ERROR_FIELDS, testConfig } from './support/app.ts';
 import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { createHotel, isoDate } from './support/fixtures.ts';
+import { createHotel, givePastStay, isoDate, setAvailableRooms } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 /*
@@ -488,6 +488,9 @@ describe('API fuzzing driven by the OpenAPI document', () => {
       return String((created.json() as { id: number }).id);
     };
     const stay = { roomTypeId, checkIn: isoDate(3), checkOut: isoDate(5), guests: 1 };
+    // The waitlist takes stays with a full night only; a review needs a stay that has begun.
+    await setAvailableRooms(db.pool, roomTypeId, isoDate(11), isoDate(12), 0);
+    await givePastStay(db.pool, user.id, hotel.id);
     for (const id of [
       String(hotel.id),
       String(roomTypeId),

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
 import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { createHotel, type TestHotel } from './support/fixtures.ts';
+import { createHotel, givePastStay, isoDate, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 interface Review {
@@ -185,7 +186,15 @@ describe('reviews', () => {
     before(async () => {
       author = await registerUser(app, 'Ada Reviewer');
       hotel = await createHotel(db.pool, { inventoryNights: 1 });
+      await givePastStay(db.pool, author.id, hotel.id);
     });
+
+    /** A new user with a completed stay at each of the hotels: allowed to review them. */
+    const guest = async (name: string, ...hotels: TestHotel[]) => {
+      const user = await registerUser(app, name);
+      for (const h of hotels) await givePastStay(db.pool, user.id, h.id);
+      return user;
+    };
 
     const post = (id: number, payload: unknown, user: TestUser | null = author) =>
       app.inject({
@@ -254,7 +263,7 @@ describe('reviews', () => {
         [2, 3],
       ];
       for (const [i, [rating, average]] of expected.entries()) {
-        const user = await registerUser(app, `Seq ${i}`);
+        const user = await guest(`Seq ${i}`, fresh);
         const res = await post(fresh.id, { rating }, user);
         assert.equal(res.statusCode, 201, res.body);
         assert.deepEqual(await hotelState(fresh.id), { rating: average, reviewCount: i + 1 });
@@ -276,7 +285,7 @@ describe('reviews', () => {
       );
       await db.pool.query('UPDATE hotels SET rating = 4.5, review_count = 100 WHERE id = $1', [busy.id]);
       for (let i = 0; i < 5; i++) {
-        const res = await post(busy.id, { rating: 5 }, await registerUser(app, `Fan ${i}`));
+        const res = await post(busy.id, { rating: 5 }, await guest(`Fan ${i}`, busy));
         assert.equal(res.statusCode, 201, res.body);
       }
       // (450 + 5 x 5) / 105 = 4.5238. A running average rounded to 2 decimals stays at 4.50 forever:
@@ -291,6 +300,7 @@ describe('reviews', () => {
 
     it('when title and body are omitted, then they are empty strings', async () => {
       const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+      await givePastStay(db.pool, author.id, fresh.id);
       const res = await post(fresh.id, { rating: 3 });
       assert.equal(res.statusCode, 201, res.body);
       const review = res.json() as Review;
@@ -311,7 +321,7 @@ describe('reviews', () => {
         [fresh.id],
       );
       await db.pool.query('UPDATE hotels SET rating = 4, review_count = 10 WHERE id = $1', [fresh.id]);
-      const users = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(app, `Crowd ${i}`)));
+      const users = await Promise.all(Array.from({ length: 10 }, (_, i) => guest(`Crowd ${i}`, fresh)));
       const ratings = [1, 1, 2, 1, 1, 1, 2, 1, 1, 1];
       const responses = await Promise.all(
         users.map((user, i) => post(fresh.id, { rating: ratings[i] }, user)),
@@ -333,7 +343,7 @@ describe('reviews', () => {
 
     it('when one user posts twice at the same time, then exactly one review is created and the other is 409', async () => {
       const fresh = await createHotel(db.pool, { inventoryNights: 1 });
-      const user = await registerUser(app, 'Double Clicker');
+      const user = await guest('Double Clicker', fresh);
       const responses = await Promise.all([
         post(fresh.id, { rating: 5 }, user),
         post(fresh.id, { rating: 2 }, user),
@@ -343,7 +353,9 @@ describe('reviews', () => {
       assert.deepEqual(await hotelState(fresh.id), { rating: created.rating, reviewCount: 1 });
     });
 
-    it('when the hotel is unknown or inactive, then 404 E_NOT_FOUND and no review is stored', async () => {
+    it('when the hotel is unknown or inactive, then 404 E_NOT_FOUND (not 403) and no review is stored', async () => {
+      // A stay at the inactive hotel does not make it reviewable; the unknown one cannot have stays.
+      await givePastStay(db.pool, author.id, inactive.id);
       for (const id of [999_999, inactive.id]) {
         const res = await post(id, { rating: 5 });
         assertError(res, 404, 'E_NOT_FOUND');
@@ -367,6 +379,117 @@ describe('reviews', () => {
       });
       assertError(forged, 401, 'E_INVALID_TOKEN');
       assert.equal((await hotelState(hotel.id)).reviewCount, 1);
+    });
+
+    describe('who may review: a guest whose check-in at the hotel has come', () => {
+      const reviewCount = async (hotelId: number) =>
+        (
+          await db.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM reviews WHERE entity_type = 'hotel' AND entity_id = $1`,
+            [hotelId],
+          )
+        ).rows[0]!.n;
+
+      /** 403 E_REVIEW_NOT_ALLOWED with a hint, in the usual 4 statements, and nothing stored. */
+      const assertNotAllowed = async (hotelId: number, user: TestUser) => {
+        const res = await post(hotelId, { rating: 5 }, user);
+        const body = assertError(res, 403, 'E_REVIEW_NOT_ALLOWED');
+        assert.match(String(body.message), new RegExp(`hotel ${hotelId}`));
+        assert.match(String(body.hint), /booking/);
+        assert.equal(queryCount(res.headers), 4, 'BEGIN, lock hotel, insert if allowed, ROLLBACK');
+        assert.equal(await reviewCount(hotelId), 0);
+        assert.deepEqual(await hotelState(hotelId), { rating: 0, reviewCount: 0 });
+      };
+
+      it('when the user has no booking at the hotel, then 403 E_REVIEW_NOT_ALLOWED and nothing changes', async () => {
+        const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+        await assertNotAllowed(fresh.id, await registerUser(app, 'Never Stayed'));
+      });
+
+      it('when the user only has a booking that starts in the future, then 403', async () => {
+        const fresh = await createHotel(db.pool);
+        const user = await registerUser(app, 'Soon Guest');
+        const booked = await app.inject({
+          method: 'POST',
+          url: '/api/bookings',
+          headers: { ...user.headers, 'idempotency-key': randomUUID() },
+          payload: {
+            roomTypeId: fresh.roomTypes[0]!.id,
+            checkIn: isoDate(5),
+            checkOut: isoDate(7),
+            guests: 1,
+          },
+        });
+        assert.equal(booked.statusCode, 201, booked.body);
+        await assertNotAllowed(fresh.id, user);
+      });
+
+      it('when the user only has a cancelled booking whose check-in has passed, then 403', async () => {
+        const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+        const user = await registerUser(app, 'Cancelled Guest');
+        await givePastStay(db.pool, user.id, fresh.id, { status: 'cancelled', checkInDays: -10 });
+        await assertNotAllowed(fresh.id, user);
+      });
+
+      it('when the user stayed at another hotel only, then 403 at this one', async () => {
+        const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+        const elsewhere = await createHotel(db.pool, { inventoryNights: 1 });
+        const user = await registerUser(app, 'Elsewhere Guest');
+        await givePastStay(db.pool, user.id, elsewhere.id);
+        await assertNotAllowed(fresh.id, user);
+      });
+
+      for (const status of ['confirmed', 'pending', 'completed'] as const) {
+        it(`when the user has a ${status} booking whose check-in has passed, then 201`, async () => {
+          const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+          const user = await registerUser(app, `Past ${status}`);
+          // A cancelled stay next to the valid one changes nothing.
+          await givePastStay(db.pool, user.id, fresh.id, { status: 'cancelled' });
+          await givePastStay(db.pool, user.id, fresh.id, {
+            status,
+            checkInDays: status === 'completed' ? -5 : -1,
+            nights: 3,
+          });
+          const res = await post(fresh.id, { rating: 4 }, user);
+          assert.equal(res.statusCode, 201, res.body);
+          assert.equal(queryCount(res.headers), 4);
+          assert.deepEqual(await hotelState(fresh.id), { rating: 4, reviewCount: 1 });
+        });
+      }
+
+      // At any UTC time one of them is on another date than UTC: Kiritimati from 10:00 UTC on,
+      // Pago Pago before 11:00 UTC; so judging by the UTC date fails one of them.
+      for (const timezone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago']) {
+        it(`when check-in is the hotel-local today at ${timezone}, then 201; the local tomorrow, then 403`, async () => {
+          const far = await createHotel(db.pool, { timezone, inventoryNights: 1 });
+          const today = await registerUser(app, 'Arrives Today');
+          await givePastStay(db.pool, today.id, far.id, { status: 'confirmed', checkInDays: 0 });
+          const tomorrow = await registerUser(app, 'Arrives Tomorrow');
+          await givePastStay(db.pool, tomorrow.id, far.id, { status: 'confirmed', checkInDays: 1 });
+          const denied = await post(far.id, { rating: 2 }, tomorrow);
+          assertError(denied, 403, 'E_REVIEW_NOT_ALLOWED');
+          const res = await post(far.id, { rating: 5 }, today);
+          assert.equal(res.statusCode, 201, res.body);
+          assert.deepEqual(await hotelState(far.id), { rating: 5, reviewCount: 1 });
+        });
+      }
+
+      it('when checks collide, then an unknown hotel is 404, a guest without a stay 403 and a second review 409', async () => {
+        const fresh = await createHotel(db.pool, { inventoryNights: 1 });
+        const stranger = await registerUser(app, 'Stranger');
+        assertError(await post(999_998, { rating: 5 }, stranger), 404, 'E_NOT_FOUND');
+        // A review left before the rule existed does not turn a missing stay into a 409.
+        await db.pool.query(
+          `INSERT INTO reviews (user_id, entity_type, entity_id, rating) VALUES ($1, 'hotel', $2, 3)`,
+          [stranger.id, fresh.id],
+        );
+        assertError(await post(fresh.id, { rating: 5 }, stranger), 403, 'E_REVIEW_NOT_ALLOWED');
+        const guestUser = await guest('Returning Guest', fresh);
+        assert.equal((await post(fresh.id, { rating: 5 }, guestUser)).statusCode, 201);
+        const again = await post(fresh.id, { rating: 1 }, guestUser);
+        assertError(again, 409, 'E_ALREADY_REVIEWED');
+        assert.equal(await reviewCount(fresh.id), 2);
+      });
     });
 
     const bad: [string, unknown, string][] = [

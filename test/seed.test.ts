@@ -186,6 +186,26 @@ describe('seedDatabase (small scale)', () => {
     assert.ok(bad.rated > 100, `hotels with reviews: ${bad.rated}`);
   });
 
+  it('when seeded, then every review is by a guest whose stay at that hotel began by the review and by today', async () => {
+    // The rule POST /api/hotels/:id/reviews enforces, with the review's hotel-local date as "today".
+    const check = await one<{ reviews: number; without_stay: number }>(
+      a.pool,
+      `SELECT count(*)::int AS reviews,
+         count(*) FILTER (WHERE NOT EXISTS (
+           SELECT 1 FROM bookings b
+           WHERE b.user_id = r.user_id AND b.hotel_id = r.entity_id
+             AND b.status IN ('pending', 'confirmed', 'completed')
+             AND b.start_date <= (r.created_at AT TIME ZONE h.timezone)::date
+             AND b.start_date <= $1::date))::int AS without_stay
+       FROM reviews r
+       JOIN hotels h ON h.id = r.entity_id
+       WHERE r.entity_type = 'hotel'`,
+      [TODAY],
+    );
+    assert.ok(check.reviews > 9_000, `reviews ${check.reviews}`);
+    assert.equal(check.without_stay, 0);
+  });
+
   it('when seeded, then the admin can log in with the documented password and new rows get fresh ids', async () => {
     const admin = await one<{ id: number; role: string; password_hash: string }>(
       a.pool,

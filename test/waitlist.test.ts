@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import type { App } from '../src/app/build-app.ts';
@@ -7,7 +8,7 @@ import { withTransaction } from '../src/platform/db/index.ts';
 import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
+import { createHotel, isoDate, setAvailableRooms, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 interface Entry {
@@ -55,6 +56,8 @@ describe('POST /api/waitlist, GET /api/me/waitlist, DELETE /api/waitlist/:id', (
         { name: 'Suite', capacity: 4, totalRooms: 1 },
       ],
     });
+    // Sold out on every night of its inventory, so these tests may join the waitlist for any stay.
+    for (const rt of hotel.roomTypes) await setAvailableRooms(db.pool, rt.id, isoDate(-1), isoDate(59), 0);
   });
 
   const join = (user: TestUser, payload: Record<string, unknown>) =>
@@ -165,6 +168,7 @@ describe('POST /api/waitlist, GET /api/me/waitlist, DELETE /api/waitlist/:id', (
     );
     const { today, yesterday, after: tomorrow } = rows[0]!;
     const roomTypeId = east.roomTypes[0]!.id;
+    await setAvailableRooms(db.pool, roomTypeId, today, tomorrow, 0);
     assertError(
       await join(alice, { roomTypeId, checkIn: yesterday, checkOut: today }),
       422,
@@ -330,16 +334,101 @@ describe('POST /api/waitlist, GET /api/me/waitlist, DELETE /api/waitlist/:id', (
   });
 });
 
+describe('POST /api/waitlist: only for stays that cannot be booked now', () => {
+  let carol: TestUser;
+  let dave: TestUser;
+
+  before(async () => {
+    carol = await registerUser(app, 'Carol');
+    dave = await registerUser(app, 'Dave');
+  });
+
+  /** A UTC hotel with one room type of `rooms` rooms, every night free (60 nights from yesterday). */
+  const roomType = async (rooms = 2) =>
+    (await createHotel(db.pool, { rooms: [{ capacity: 2, totalRooms: rooms }] })).roomTypes[0]!.id;
+  const join = (user: TestUser, payload: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/api/waitlist', headers: user.headers, payload });
+  const entries = async (roomTypeId: number) =>
+    (
+      await db.pool.query<{ user_id: number; status: string }>(
+        'SELECT user_id, status FROM waitlist WHERE room_type_id = $1 ORDER BY id',
+        [roomTypeId],
+      )
+    ).rows;
+
+  it('when a room is free on every night of the stay, then 409 E_ROOMS_AVAILABLE with a hint to book, in one query', async () => {
+    const roomTypeId = await roomType();
+    await setAvailableRooms(db.pool, roomTypeId, isoDate(5), isoDate(6), 1); // the last room: still free
+    const res = await join(carol, { roomTypeId, checkIn: isoDate(4), checkOut: isoDate(7) });
+    const body = assertError(res, 409, 'E_ROOMS_AVAILABLE');
+    assert.match(String(body.hint), /POST \/api\/bookings/);
+    assert.match(String(body.message), new RegExp(`${isoDate(4)} to ${isoDate(7)}`));
+    assert.equal(queryCount(res.headers), 1);
+    assert.deepEqual(await entries(roomTypeId), []);
+  });
+
+  it('when one night of the stay is full, then 201 and the entry is waiting', async () => {
+    const roomTypeId = await roomType();
+    await setAvailableRooms(db.pool, roomTypeId, isoDate(5), isoDate(6), 0);
+    const res = await join(carol, { roomTypeId, checkIn: isoDate(4), checkOut: isoDate(7) });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(queryCount(res.headers), 1);
+    assert.deepEqual(await entries(roomTypeId), [{ user_id: carol.id, status: 'waiting' }]);
+  });
+
+  it('when some night of the stay has no inventory yet, then it counts as not free and joining is 201', async () => {
+    const roomTypeId = await roomType();
+    // Inventory ends with the night of isoDate(58): the next two cannot be booked yet.
+    const res = await join(carol, { roomTypeId, checkIn: isoDate(57), checkOut: isoDate(61) });
+    assert.equal(res.statusCode, 201, res.body);
+  });
+
+  it('when the stay is free but the guests do not fit or it is past, then the 422 comes first', async () => {
+    const roomTypeId = await roomType();
+    assertError(
+      await join(carol, { roomTypeId, checkIn: isoDate(4), checkOut: isoDate(5), guests: 3 }),
+      422,
+      'E_CAPACITY_EXCEEDED',
+    );
+    assertError(
+      await join(carol, { roomTypeId, checkIn: isoDate(-1), checkOut: isoDate(1) }),
+      422,
+      'E_DATE_IN_PAST',
+    );
+  });
+
+  it('when a sold-out stay is cancelled, then the waiting entry is offered, and joining again says to book', async () => {
+    const roomTypeId = await roomType(1);
+    const stay = { roomTypeId, checkIn: isoDate(15), checkOut: isoDate(17) };
+    const booked = await app.inject({
+      method: 'POST',
+      url: '/api/bookings',
+      headers: { ...dave.headers, 'idempotency-key': randomUUID() },
+      payload: { ...stay, guests: 1 },
+    });
+    assert.equal(booked.statusCode, 201, booked.body);
+    const joined = await join(carol, stay);
+    assert.equal(joined.statusCode, 201, joined.body);
+    const cancelled = await app.inject({
+      method: 'POST',
+      url: `/api/bookings/${(booked.json() as { id: number }).id}/cancel`,
+      headers: dave.headers,
+    });
+    assert.equal(cancelled.statusCode, 200, cancelled.body);
+    assert.deepEqual(await entries(roomTypeId), [{ user_id: carol.id, status: 'offered' }]);
+    // The room is free again: the answer is to book it, even for a guest already on the list.
+    assertError(await join(carol, stay), 409, 'E_ROOMS_AVAILABLE');
+    assertError(await join(dave, stay), 409, 'E_ROOMS_AVAILABLE');
+  });
+});
+
 describe('offerFreedRooms', () => {
   /** A room type with `rooms` rooms and inventory for 60 nights from yesterday (UTC hotel). */
   const roomType = async (rooms: number) =>
     (await createHotel(db.pool, { rooms: [{ totalRooms: rooms }] })).roomTypes[0]!.id;
 
   const setAvailable = (roomTypeId: number, from: string, to: string, available: number) =>
-    db.pool.query(
-      'UPDATE room_inventory SET available_rooms = $4 WHERE room_type_id = $1 AND date >= $2 AND date < $3',
-      [roomTypeId, from, to, available],
-    );
+    setAvailableRooms(db.pool, roomTypeId, from, to, available);
 
   /** A user made in SQL: the unique active-entry index allows one entry per user and stay. */
   const sqlUsers = async (n: number) => {

@@ -64,10 +64,20 @@ export const DomainErrors = {
     status: 409,
     message: 'You have already reviewed this hotel',
   },
+  REVIEW_NOT_ALLOWED: {
+    code: 'E_REVIEW_NOT_ALLOWED',
+    status: 403,
+    message: 'Only guests who have stayed at this hotel can review it',
+  },
   ALREADY_WAITLISTED: {
     code: 'E_ALREADY_WAITLISTED',
     status: 409,
     message: 'You are already on the waitlist for this room type and these dates',
+  },
+  ROOMS_AVAILABLE: {
+    code: 'E_ROOMS_AVAILABLE',
+    status: 409,
+    message: 'A room of this type is free for every night of the stay: book it instead',
   },
 } as const satisfies Record<string, CatalogEntry>;
 

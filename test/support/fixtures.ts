@@ -82,3 +82,55 @@ export async function createHotel(pool: pg.Pool, spec: HotelSpec = {}): Promise<
   }
   return { id: hotelId, roomTypes };
 }
+
+export interface StaySpec {
+  /** Default 'completed'. */
+  readonly status?: 'pending' | 'confirmed' | 'completed' | 'cancelled';
+  /** Check-in relative to the hotel-local today (`(now() AT TIME ZONE timezone)::date`); default -3. */
+  readonly checkInDays?: number;
+  /** Default 2. */
+  readonly nights?: number;
+}
+
+/**
+ * Inserts a booking of the user at the hotel's first room type, by default a completed stay that
+ * started three hotel-local days ago (what a review needs), and returns its id. Written in SQL because
+ * the API cannot book in the past; room_inventory is left alone.
+ */
+export async function givePastStay(
+  pool: pg.Pool,
+  userId: number,
+  hotelId: number,
+  spec: StaySpec = {},
+): Promise<number> {
+  const { status = 'completed', checkInDays = -3, nights = 2 } = spec;
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO bookings (user_id, hotel_id, room_type_id, start_date, end_date, guests, status, total_cents,
+       currency, cancelled_at)
+     SELECT $1, h.id, rt.id, d.start_date, d.start_date + $5::int, 1, $3::text, rt.base_price_cents * $5::int,
+       h.currency, CASE WHEN $3::text = 'cancelled' THEN now() END
+     FROM hotels h
+     CROSS JOIN LATERAL (SELECT (now() AT TIME ZONE h.timezone)::date + $4::int AS start_date) AS d
+     JOIN LATERAL (SELECT id, base_price_cents FROM room_types WHERE hotel_id = h.id ORDER BY id LIMIT 1) AS rt
+       ON true
+     WHERE h.id = $2
+     RETURNING id`,
+    [userId, hotelId, status, checkInDays, nights],
+  );
+  if (!rows[0]) throw new Error(`givePastStay: hotel ${hotelId} does not exist or has no room type`);
+  return rows[0].id;
+}
+
+/** Sets available_rooms of the room type's nights in [from, to) (e.g. 0: those nights are full). */
+export async function setAvailableRooms(
+  pool: pg.Pool,
+  roomTypeId: number,
+  from: string,
+  to: string,
+  available: number,
+): Promise<void> {
+  await pool.query(
+    'UPDATE room_inventory SET available_rooms = $4 WHERE room_type_id = $1 AND date >= $2 AND date < $3',
+    [roomTypeId, from, to, available],
+  );
+}

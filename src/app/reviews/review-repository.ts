@@ -25,6 +25,7 @@ export interface NewReview {
 export type CreateReviewResult =
   | { readonly outcome: 'created'; readonly review: Review }
   | { readonly outcome: 'hotel_not_found' }
+  | { readonly outcome: 'no_stay' }
   | { readonly outcome: 'already_reviewed' };
 
 // Each order walks an index on (entity_type, entity_id, ...): created_at DESC NULLS LAST or rating
@@ -63,7 +64,9 @@ ORDER BY ${ORDER_BY[sort]}`;
 
 /**
  * reviews_create: one statement, run after `lockHotel` in the same transaction. The review is inserted
- * only for an active hotel and only once per user (ON CONFLICT DO NOTHING). The hotel's rating and
+ * only for an active hotel, only by a guest who has stayed there (a pending, confirmed or completed
+ * booking at the hotel whose check-in is on or before the hotel-local today, as the booking code judges
+ * the past) and only once per user (ON CONFLICT DO NOTHING). The hotel's rating and
  * review_count are recomputed from the hotel's reviews: the lock was taken by an earlier statement, so
  * this statement's snapshot holds every review committed before ours (ours is added by hand: a CTE's
  * insert is not visible to its siblings). A running average rounded to 2 decimals would stop moving
@@ -71,10 +74,17 @@ ORDER BY ${ORDER_BY[sort]}`;
  */
 const CREATE = `
 WITH h AS (
-  SELECT id FROM hotels WHERE id = $1 AND is_active
+  SELECT id, (now() AT TIME ZONE timezone)::date AS today FROM hotels WHERE id = $1 AND is_active
+), stay AS (
+  -- bookings_user_status_created_idx: the user's few bookings, then the hotel and the date.
+  SELECT EXISTS (
+    SELECT 1 FROM bookings b, h
+    WHERE b.user_id = $2 AND b.status IN ('pending', 'confirmed', 'completed')
+      AND b.hotel_id = h.id AND b.start_date <= h.today
+  ) AS stayed
 ), ins AS (
   INSERT INTO reviews (user_id, entity_type, entity_id, rating, title, body)
-  SELECT $2, 'hotel', h.id, $3::int, $4, $5 FROM h
+  SELECT $2, 'hotel', h.id, $3::int, $4, $5 FROM h, stay WHERE stay.stayed
   ON CONFLICT (user_id, entity_type, entity_id) DO NOTHING
   RETURNING id, entity_id, rating, title, body, created_at
 ), upd AS (
@@ -87,9 +97,9 @@ WITH h AS (
   WHERE hotels.id = ins.entity_id
   RETURNING hotels.id
 )
-SELECT h.id AS "hotelId", ins.id, ins.rating, ins.title, ins.body, ins.created_at AS "createdAt",
+SELECT h.id AS "hotelId", stay.stayed, ins.id, ins.rating, ins.title, ins.body, ins.created_at AS "createdAt",
        u.id AS "authorId", u.name AS "authorName"
-FROM (SELECT 1) AS one
+FROM stay
 LEFT JOIN h ON true
 LEFT JOIN ins ON true
 LEFT JOIN upd ON true
@@ -130,14 +140,18 @@ export class ReviewRepository {
     return rows.length > 0;
   }
 
+  /** In this order: an unknown hotel, then a user without a stay there, then a duplicate. */
   async create(review: NewReview): Promise<CreateReviewResult> {
-    const { rows } = await this.#db.query<ReviewRow | { hotelId: null; id: null }>({
+    const { rows } = await this.#db.query<
+      (ReviewRow & { stayed: boolean }) | { hotelId: null; stayed: boolean; id: null }
+    >({
       name: 'reviews_create',
       text: CREATE,
       values: [review.hotelId, review.userId, review.rating, review.title, review.body],
     });
     const row = rows[0];
     if (!row || row.hotelId === null) return { outcome: 'hotel_not_found' };
+    if (!row.stayed) return { outcome: 'no_stay' };
     if (row.id === null) return { outcome: 'already_reviewed' };
     return { outcome: 'created', review: toReview(row as ReviewRow) };
   }

@@ -29,7 +29,8 @@ export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
       onRequest: app.authenticate,
       schema: {
         tags: ['reviews'],
-        summary: "Review a hotel (once per user); updates the hotel's rating and review count",
+        summary:
+          "Review a hotel you have stayed at (once per user); updates the hotel's rating and review count",
         security: BEARER,
         params: IdParams,
         body: CreateReviewBody,

@@ -19,7 +19,10 @@ export class ReviewService {
     return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
   }
 
-  /** The review and the hotel's rating and review count change in one transaction. */
+  /**
+   * The review and the hotel's rating and review count change in one transaction. Checked in this
+   * order: the hotel exists (404), the user has stayed there (403), the user has not reviewed it (409).
+   */
   async create(hotelId: number, userId: number, body: CreateReviewBody): Promise<Review> {
     return this.#db.transaction(async (client) => {
       const repo = new ReviewRepository(client);
@@ -32,6 +35,15 @@ export class ReviewService {
         body: body.body ?? '',
       });
       if (result.outcome === 'hotel_not_found') throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+      if (result.outcome === 'no_stay') {
+        throw domainError(
+          'REVIEW_NOT_ALLOWED',
+          `Only guests who have stayed at hotel ${hotelId} can review it`,
+          {
+            hint: 'A review needs a pending, confirmed or completed booking at this hotel whose check-in date has come (hotel-local); see GET /api/me/bookings',
+          },
+        );
+      }
       if (result.outcome === 'already_reviewed') {
         throw domainError('ALREADY_REVIEWED', `You have already reviewed hotel ${hotelId}`, {
           hint: 'Each user may review a hotel once',

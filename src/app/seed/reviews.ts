@@ -12,7 +12,7 @@ function byRating(table: readonly (readonly string[])[], rating: string, uniform
 
 /**
  * Reviews written after completed stays, at most one per (user, hotel), so they follow the booking
- * skew. Ratings lean on the hotel's stars and a hidden per-hotel quality. Then hotels.rating and
+ * skew and the API's rule (the author's stay at the hotel began before the review and before today). Ratings lean on the hotel's stars and a hidden per-hotel quality. Then hotels.rating and
  * review_count are set from them.
  */
 export async function seedReviews(ctx: SeedContext): Promise<number> {

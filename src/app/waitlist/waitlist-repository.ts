@@ -17,12 +17,14 @@ export interface NewWaitlistEntry {
 }
 
 /**
- * What `insertIfAllowed` found: the room type's capacity and the hotel-local today (so the caller
- * can say why nothing was inserted), and the entry when it was inserted.
+ * What `insertIfAllowed` found: the room type's capacity, the hotel-local today and whether a room is
+ * free for the whole stay (so the caller can say why nothing was inserted), and the entry when it was
+ * inserted.
  */
 export interface InsertOutcome {
   readonly capacity: number;
   readonly today: string;
+  readonly roomsAvailable: boolean;
   readonly entry: WaitlistEntry | null;
 }
 
@@ -40,13 +42,21 @@ export class WaitlistRepository {
   }
 
   /**
-   * POST /waitlist in one statement: looks the room type and the hotel-local today up, and inserts only
-   * when the guests fit and the stay has not started. The partial unique index waitlist_user_active_uq
-   * (migration 0002) makes the duplicate check race-free: a concurrent twin is skipped by ON CONFLICT,
-   * not raised. Returns null for an unknown room type (or one of an inactive hotel).
+   * POST /waitlist in one statement: looks the room type, the hotel-local today and the stay's
+   * inventory up, and inserts only when the guests fit, the stay has not started and some night of it
+   * has no free room (available_rooms = 0, or no inventory row: such a night cannot be booked either).
+   * Availability is read from the statement's snapshot, as a booking would see it. The partial unique
+   * index waitlist_user_active_uq (migration 0002) makes the duplicate check race-free: a concurrent
+   * twin is skipped by ON CONFLICT, not raised. Returns null for an unknown room type (or one of an
+   * inactive hotel).
    */
   async insertIfAllowed(e: NewWaitlistEntry): Promise<InsertOutcome | null> {
-    const { rows } = await this.#db.query<{ capacity: number; today: string; id: number | null }>({
+    const { rows } = await this.#db.query<{
+      capacity: number;
+      today: string;
+      roomsAvailable: boolean;
+      id: number | null;
+    }>({
       name: 'waitlist_insert',
       text: `
 WITH rt AS (
@@ -55,27 +65,39 @@ WITH rt AS (
   FROM room_types rt
   JOIN hotels h ON h.id = rt.hotel_id
   WHERE rt.id = $2 AND h.is_active
+), free AS (
+  -- room_inventory_pk: one row per night at most, so counting the free nights is exact.
+  SELECT count(*) = ($4::date - $3::date) AS every_night
+  FROM rt
+  JOIN room_inventory i ON i.room_type_id = rt.id
+  WHERE i.date >= $3::date AND i.date < $4::date AND i.available_rooms > 0
 ), w AS (
   INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, guests)
   SELECT $1, rt.id, $3::date, $4::date, $5::smallint
-  FROM rt
-  WHERE $5::smallint <= rt.capacity AND $3::date >= rt.today
+  FROM rt, free
+  WHERE $5::smallint <= rt.capacity AND $3::date >= rt.today AND NOT free.every_night
   ON CONFLICT (user_id, room_type_id, start_date, end_date) WHERE status IN ('waiting', 'offered')
   DO NOTHING
   RETURNING id, room_type_id, start_date, end_date, guests, status, offered_at, created_at
 )
-SELECT rt.capacity, rt.today,
+SELECT rt.capacity, rt.today, free.every_night AS "roomsAvailable",
        w.id, w.room_type_id AS "roomTypeId", rt.hotel_id AS "hotelId", rt.hotel_name AS "hotelName",
        rt.name AS "roomTypeName", w.start_date AS "checkIn", w.end_date AS "checkOut", w.guests, w.status,
        w.offered_at AS "offeredAt", w.created_at AS "createdAt"
 FROM rt
+CROSS JOIN free
 LEFT JOIN w ON true`,
       values: [e.userId, e.roomTypeId, e.checkIn, e.checkOut, e.guests],
     });
     const row = rows[0];
     if (!row) return null;
-    const { capacity, today, ...entry } = row;
-    return { capacity, today, entry: entry.id === null ? null : (entry as unknown as WaitlistEntry) };
+    const { capacity, today, roomsAvailable, ...entry } = row;
+    return {
+      capacity,
+      today,
+      roomsAvailable,
+      entry: entry.id === null ? null : (entry as unknown as WaitlistEntry),
+    };
   }
 
   /** GET /me/waitlist: one page (plus one row, to tell whether another page exists), newest first. */

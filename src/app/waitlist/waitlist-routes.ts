@@ -16,7 +16,7 @@ export const waitlistRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
       onRequest: app.authenticate,
       schema: {
         tags: ['waitlist'],
-        summary: 'Join the waitlist of a room type for a stay',
+        summary: 'Join the waitlist of a room type for a stay with a full night (else book it)',
         security: BEARER,
         body: JoinWaitlistBody,
         response: { 201: WaitlistEntry },

@@ -11,7 +11,11 @@ export class WaitlistService {
     this.#db = db;
   }
 
-  /** Puts the user on the waitlist of a room type for a stay; one active entry per user and stay. */
+  /**
+   * Puts the user on the waitlist of a room type for a stay that cannot be booked now; one active entry
+   * per user and stay. Checked in this order: the room type exists (404), the guests fit and the stay
+   * has not started (422), some night is full (else 409 E_ROOMS_AVAILABLE), no active entry yet (409).
+   */
   async join(userId: number, body: JoinWaitlistBody): Promise<WaitlistEntry> {
     validateStay(body.checkIn, body.checkOut);
     // One statement, atomic on its own (the partial unique index settles concurrent duplicates).
@@ -23,6 +27,13 @@ export class WaitlistService {
       });
     }
     assertNotPast(body.checkIn, outcome.today);
+    if (outcome.roomsAvailable) {
+      throw domainError(
+        'ROOMS_AVAILABLE',
+        `Room type ${body.roomTypeId} has a room free every night from ${body.checkIn} to ${body.checkOut}`,
+        { hint: 'Book it with POST /api/bookings; the waitlist is for stays with a full night' },
+      );
+    }
     if (!outcome.entry) {
       throw domainError('ALREADY_WAITLISTED', undefined, {
         hint: 'See GET /api/me/waitlist; cancel the entry with DELETE /api/waitlist/:id to join again',
