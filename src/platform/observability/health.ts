@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Lifecycle } from '../http/lifecycle.ts';
+import { HealthSchema, LivenessSchema, ReadinessSchema } from './health-schema.ts';
 
 export type DependencyStatus = 'up' | 'down';
 
@@ -32,6 +33,7 @@ interface CheckResult {
  * - `GET /healthz` liveness: the event loop answers; no I/O, never fails because a dependency did.
  * - `GET /ready` readiness: 200 only when started, not draining, gates open and critical checks up.
  * - `GET /health` full report: healthy | degraded | unhealthy, per dependency status and latency.
+ * Each has a route schema (health-schema.ts) so OpenAPI documents it, tagged `health`.
  */
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 1000;
@@ -67,9 +69,13 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     return Object.fromEntries(entries);
   };
 
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  // The schemas document the probes; the bodies stay exactly what JSON.stringify makes of them.
+  const asJson = () => (data: unknown) => JSON.stringify(data);
+  const probe = { logLevel: 'warn', serializerCompiler: asJson } as const;
 
-  app.get('/ready', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/healthz', { ...probe, schema: LivenessSchema }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { ...probe, schema: ReadinessSchema }, async (_request, reply) => {
     const state = options.lifecycle.state;
     if (state !== 'ready') return reply.code(503).send({ status: state });
     const checks = await runChecks(options.checks.filter((c) => c.critical));
@@ -85,7 +91,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     return { status: 'ready' };
   });
 
-  app.get('/health', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/health', { ...probe, schema: HealthSchema }, async (_request, reply) => {
     const checks = await runChecks(options.checks);
     const results = Object.values(checks);
     const status = results.some((r) => r.critical && r.status === 'down')
