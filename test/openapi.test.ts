@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import { OPENAPI_FILE, openApiFileText } from '../scripts/openapi.ts';
 import type { App } from '../src/app/build-app.ts';
 import { ERROR_FIELDS, startTestApp } from './support/app.ts';
+import { registerUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
@@ -9,16 +14,21 @@ interface Operation {
   summary?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
-  responses?: Record<string, unknown>;
+  responses?: Record<string, { content?: Record<string, { schema?: object }> }>;
 }
 interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string };
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string; bearerFormat?: string }> };
+  components: {
+    securitySchemes: Record<string, { type: string; scheme?: string; bearerFormat?: string }>;
+    schemas: Record<string, object>;
+  };
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+// ajv-formats is CommonJS; under NodeNext its default import is the module namespace.
+const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
 
 describe('OpenAPI documentation', () => {
   let db: TestDatabase;
@@ -47,13 +57,10 @@ describe('OpenAPI documentation', () => {
     assert.equal(typeof doc.info.version, 'string');
     assert.ok(doc.paths['/api/auth/login']?.post, 'POST /api/auth/login is documented');
     assert.ok(doc.paths['/api/hotels/search']?.get, 'GET /api/hotels/search is documented');
-    assert.deepEqual(doc.components.securitySchemes.bearerAuth, {
-      type: 'http',
-      scheme: 'bearer',
-      bearerFormat: 'JWT',
-    });
+    const { type, scheme, bearerFormat } = doc.components.securitySchemes.bearerAuth ?? {};
+    assert.deepEqual({ type, scheme, bearerFormat }, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     assert.ok(doc.paths['/api/me']?.get?.security, 'GET /api/me declares security');
-    assert.equal(doc.paths['/api/auth/login']?.post?.security, undefined, 'login is anonymous');
+    assert.deepEqual(doc.paths['/api/auth/login']?.post?.security, [], 'login is anonymous');
   });
 
   it('when the document is read, then every operation has a summary, a tag and a success response', () => {
@@ -111,5 +118,79 @@ describe('OpenAPI documentation', () => {
         assert.match(String(res.headers['www-authenticate']), /^Bearer realm="innkeep"/, where);
       }
     }
+  });
+
+  it('when docs/openapi.json is read, then it is exactly the document /docs/json serves', () => {
+    const committed = readFileSync(OPENAPI_FILE, 'utf8');
+    assert.ok(
+      committed === openApiFileText(doc),
+      'docs/openapi.json is stale: run `npm run openapi` and commit the file',
+    );
+  });
+
+  /** Asserts a response is documented for its operation and its body matches the documented schema. */
+  const assertDocumented = (
+    path: string,
+    method: string,
+    res: { statusCode: number; body: string },
+  ): Record<string, unknown> => {
+    const where = `${method.toUpperCase()} ${path} -> ${res.statusCode}`;
+    const schema =
+      doc.paths[path]?.[method]?.responses?.[res.statusCode]?.content?.['application/json']?.schema;
+    assert.ok(schema, `${where} is documented with a schema`);
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    // The document's own $refs (#/components/schemas/...) resolve inside this schema.
+    const validate = ajv.compile({ ...schema, components: doc.components });
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    assert.ok(validate(body), `${where}: ${JSON.stringify(validate.errors)} in ${res.body}`);
+    return body;
+  };
+
+  it('when the API answers errors, then each status is documented and the body matches the Error schema', async () => {
+    const user = await registerUser(app, 'OpenAPI Errors');
+    const cases = [
+      ['/api/hotels/search', 'get', { url: '/api/hotels/search?page=0&zz=1' }, 'E_VALIDATION'],
+      ['/api/me', 'get', { url: '/api/me' }, 'E_UNAUTHORIZED'],
+      ['/api/hotels/{id}', 'get', { url: '/api/hotels/2147483647' }, 'E_NOT_FOUND'],
+      [
+        '/api/bookings',
+        'post',
+        {
+          url: '/api/bookings',
+          headers: user.headers,
+          payload: { roomTypeId: 1, checkIn: '2030-01-01', checkOut: '2030-01-02', guests: 1 },
+        },
+        'E_IDEMPOTENCY_KEY_REQUIRED',
+      ],
+      [
+        '/api/auth/register',
+        'post',
+        {
+          url: '/api/auth/register',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'x=1',
+        },
+        'E_UNSUPPORTED_MEDIA_TYPE',
+      ],
+    ] as const;
+    for (const [path, method, request, code] of cases) {
+      const res = await app.inject({ method: method.toUpperCase() as 'GET', ...request });
+      const body = assertDocumented(path, method, res);
+      assert.equal(body.code, code, res.body);
+    }
+  });
+
+  it('when the probes answer, then their bodies match their documented schemas and keep every detail', async () => {
+    for (const path of ['/healthz', '/ready', '/health']) {
+      const res = await app.inject({ method: 'GET', url: path });
+      assert.equal(res.statusCode, 200, res.body);
+      assertDocumented(path, 'get', res);
+    }
+    const health = await app.inject({ method: 'GET', url: '/health' });
+    const database = (health.json() as { checks: { database: Record<string, unknown> } }).checks.database;
+    // Details a check reports beyond the documented keys still reach the client.
+    for (const key of ['pingMs', 'embedded', 'pool']) assert.ok(key in database, `${key} in ${health.body}`);
+    assert.equal(health.body, JSON.stringify(health.json()), 'serialized by JSON.stringify, as before');
   });
 });

@@ -54,6 +54,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     lifecycle.markStopped();
   });
 
+  // Before every route, the probes included: @fastify/swagger only documents routes added after it.
+  await app.register(openApi);
   let migrationsApplied = false;
   await app.register(healthRoutes, {
     lifecycle,
@@ -76,7 +78,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     ],
   });
 
-  await app.register(openApi);
   if (!config.auth.jwtSecret && config.env === 'production') {
     app.log.warn(
       { dataDir: config.db.dataDir },

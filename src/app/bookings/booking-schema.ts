@@ -19,7 +19,9 @@ export const IdempotencyHeaders = Type.Object({
       minLength: 1,
       maxLength: 255,
       pattern: '^[\\x21-\\x7E]+$',
-      description: 'Required. A unique key per booking attempt (e.g. a UUID); retries reuse it.',
+      // Optional here so the route answers a missing key with E_IDEMPOTENCY_KEY_REQUIRED, not E_VALIDATION;
+      // the OpenAPI document marks it required (openapi/operations.ts).
+      description: 'A unique key per booking attempt (e.g. a UUID); retries reuse it.',
     }),
   ),
 });

@@ -8,7 +8,8 @@ export const IsoDate = Type.String({
   format: 'date',
   // Years 1900-2999: a booking system has no use for year 1 or 9999, and date arithmetic stays in range.
   pattern: '^(19|2\\d)\\d{2}-\\d{2}-\\d{2}$',
-  examples: ['2026-12-24'],
+  // The document gives the end of a range (checkOut, to, endDate) an example 3 days later.
+  examples: ['2027-06-14'],
 });
 
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });

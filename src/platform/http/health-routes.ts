@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './error-handler.ts';
 import { appError } from './errors.ts';
+import { HealthSchema, LivenessSchema, ReadinessSchema } from './health-schema.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
 export type DependencyStatus = 'up' | 'down';
@@ -37,14 +38,13 @@ interface CheckResult {
   [key: string]: unknown;
 }
 
-const PROBE_SCHEMA = { tags: ['health'], security: [] };
-
 /**
  * Registers the probes:
  * - `GET /healthz` liveness: no I/O; 200 unless a liveness check says the process is broken (the
  *   embedded database could not be brought back), never because a dependency is down.
  * - `GET /ready` readiness: 200 only when started, not draining, gates open and critical checks up.
  * - `GET /health` full report: healthy | degraded | unhealthy, per dependency status and latency.
+ * Each has a route schema (health-schema.ts) so OpenAPI documents it, tagged `health`.
  * A 503 from any of them carries the standard error fields beside the probe's own report. Failure
  * texts name the kind of failure only; the error itself (addresses, hosts) goes to the log.
  */
@@ -52,7 +52,11 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
   const timeoutMs = options.timeoutMs ?? 1000;
   // Probes are polled: no access-log line for each, but their warnings stay, unless logging is quieter.
   const quieter = ['error', 'fatal', 'silent'] as const;
-  const logLevel = quieter.find((level) => level === app.log.level) ?? 'warn';
+  const logLevel: (typeof quieter)[number] | 'warn' =
+    quieter.find((level) => level === app.log.level) ?? 'warn';
+  // The schemas document the probes; the bodies stay exactly what JSON.stringify makes of them.
+  const asJson = () => (data: unknown) => JSON.stringify(data);
+  const probe = { logLevel, serializerCompiler: asJson };
 
   const runChecks = async (request: FastifyRequest, which: readonly HealthCheck[]) => {
     const entries = await Promise.all(
@@ -85,7 +89,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
       .type('application/json; charset=utf-8')
       .send({ ...errorBody(request, appError('UNAVAILABLE', message)), ...report });
 
-  app.get('/healthz', { logLevel, schema: PROBE_SCHEMA }, async (request, reply) => {
+  app.get('/healthz', { ...probe, schema: LivenessSchema }, async (request, reply) => {
     const failing = (options.liveness ?? []).flatMap((c) => {
       const reason = c.failure();
       return reason ? [{ name: c.name, reason }] : [];
@@ -98,7 +102,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     });
   });
 
-  app.get('/ready', { logLevel, schema: PROBE_SCHEMA }, async (request, reply) => {
+  app.get('/ready', { ...probe, schema: ReadinessSchema }, async (request, reply) => {
     const state = options.lifecycle.state;
     if (state !== 'ready') return unavailable(request, reply, `Not ready: ${state}`, { status: state });
     const checks = await runChecks(
@@ -122,7 +126,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     return { status: 'ready' };
   });
 
-  app.get('/health', { logLevel, schema: PROBE_SCHEMA }, async (request, reply) => {
+  app.get('/health', { ...probe, schema: HealthSchema }, async (request, reply) => {
     const checks = await runChecks(request, options.checks);
     const results = Object.entries(checks);
     const criticalDown = results.filter(([, r]) => r.critical && r.status === 'down').map(([n]) => n);
