@@ -50,25 +50,29 @@ export class BookingService {
     const fingerprint = requestFingerprint('POST', '/bookings', { ...body });
     // One connection for the claim, the transaction and the release: the claim's advisory lock lives
     // on it, so if the connection dies the lock goes with it and a retry can take the key over at once.
-    return this.#db.session(async (session) => {
-      const store = new IdempotencyStore(session);
-      const claim = await store.claim(user.id, key, fingerprint);
-      if (claim.kind !== 'claimed') return settleClaim(claim);
-      try {
-        return await this.#book(session, store, claim, user, body);
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'E_SOLD_OUT') {
-          const json = JSON.stringify(renderError(err));
-          await store.complete(claim, err.statusCode, json);
-          return { status: err.statusCode, json, replayed: false };
+    // That makes the whole request safe to re-run after a lost connection: it replays what committed
+    // or takes the key over.
+    return this.#db.idempotent(() =>
+      this.#db.session(async (session) => {
+        const store = new IdempotencyStore(session);
+        const claim = await store.claim(user.id, key, fingerprint);
+        if (claim.kind !== 'claimed') return settleClaim(claim);
+        try {
+          return await this.#book(session, store, claim, user, body);
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'E_SOLD_OUT') {
+            const json = JSON.stringify(renderError(err));
+            await store.complete(claim, err.statusCode, json);
+            return { status: err.statusCode, json, replayed: false };
+          }
+          await store.release(claim).catch(() => undefined);
+          throw err;
+        } finally {
+          // Never hand a connection that still holds a key's lock back to the pool.
+          if (store.holdsLock) session.discard(new Error('idempotency lock still held'));
         }
-        await store.release(claim).catch(() => undefined);
-        throw err;
-      } finally {
-        // Never hand a connection that still holds a key's lock back to the pool.
-        if (store.holdsLock) session.discard(new Error('idempotency lock still held'));
-      }
-    });
+      }),
+    );
   }
 
   async #book(

@@ -23,6 +23,14 @@ export interface Database {
   readonly embedded: boolean;
   /** Runs an idempotent read, retrying transient failures (bounded by DB_QUERY_RETRIES). */
   read<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T>;
+  /**
+   * Re-runs `fn` as a whole after a transient failure (a lost connection, a server restarting), with
+   * backoff, bounded by DB_QUERY_RETRIES. Only for work that is safe to repeat whatever the failed
+   * attempt did: a write made idempotent by a key (a booking under its Idempotency-Key, whose retry
+   * replays a committed first attempt). A mass disconnect leaves dead idle connections in the pool
+   * for a moment; this is what lets such a write succeed on a fresh one instead of answering 503.
+   */
+  idempotent<T>(fn: () => Promise<T>): Promise<T>;
   /** BEGIN ... COMMIT on the primary; retried as a whole on serialization failure or deadlock. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
@@ -74,15 +82,17 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
   }
   const pool = createPool(url, config, log);
   let closing: Promise<void> | undefined;
+  const retryTransient = <T>(fn: () => Promise<T>, what: string) =>
+    retryTransientRead(fn, {
+      retries: config.readRetries,
+      onRetry: (err, attempt) => log.warn({ err, attempt }, `transient database error; retrying ${what}`),
+    });
   return {
     pool,
     target: redactUrl(url),
     embedded: embedded !== undefined,
-    read: (fn) =>
-      retryTransientRead(() => fn(pool), {
-        retries: config.readRetries,
-        onRetry: (err, attempt) => log.warn({ err, attempt }, 'transient database error; retrying read'),
-      }),
+    read: (fn) => retryTransient(() => fn(pool), 'read'),
+    idempotent: (fn) => retryTransient(fn, 'idempotent write'),
     transaction: (fn, options) => withTransaction(pool, fn, options),
     async session(fn) {
       const client = await pool.connect();
