@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configMarkdownTable } from '../src/platform/config/index.ts';
 import { createTestDatabase, testTarget } from './support/database.ts';
-import { isProcessRunning, postmasterPid, spawnNode } from './support/process.ts';
+import { isProcessRunning, postmasterPid, spawnCapture, spawnNode } from './support/process.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
@@ -102,7 +101,7 @@ describe('npm start', () => {
   it('when a supervisor sends SIGTERM to npm (which does not pass it on), then Innkeep still shuts down gracefully', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-npm-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const npm = spawn('npm', ['start', '--silent'], {
+    const npm = spawnCapture('npm', ['start', '--silent'], {
       cwd: join(import.meta.dirname, '..'),
       env: cleanEnv({
         INNKEEP_DATA_DIR: dataDir,
@@ -111,29 +110,28 @@ describe('npm start', () => {
         DB_SEED_ON_EMPTY: 'none',
         LOG_LEVEL: 'info',
       }),
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    npm.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    // stdout closes once every process holding it (npm and Innkeep) has exited.
-    const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve()));
+    // 'close' (what `exited` waits for) comes once every process holding npm's stdout has exited:
+    // npm and Innkeep.
+    const closed = npm.exited;
     const deadline = Date.now() + 60_000;
-    while (!out.includes('Innkeep is ready at')) {
-      assert.ok(Date.now() < deadline && npm.exitCode === null, `npm start did not come up: ${out}`);
+    while (!npm.out().includes('Innkeep is ready at')) {
+      assert.ok(
+        Date.now() < deadline && npm.child.exitCode === null,
+        `npm start did not come up: ${npm.err()}`,
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
-    const appPid = Number(/"pid":(\d+)/.exec(out)?.[1]);
+    const appPid = Number(/"pid":(\d+)/.exec(npm.out())?.[1]);
     const postmaster = await postmasterPid(dataDir);
-    npm.kill('SIGTERM');
+    npm.child.kill('SIGTERM');
     await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
     if (isProcessRunning(appPid)) {
       process.kill(appPid, 'SIGKILL');
-      assert.fail(`Innkeep (pid ${appPid}) was left running: ${out.slice(-500)}`);
+      assert.fail(`Innkeep (pid ${appPid}) was left running: ${npm.out().slice(-500)}`);
     }
-    assert.match(out, /npm, which started Innkeep, exited without passing its signal on/);
-    assert.match(out, /"msg":"shutdown complete"/);
+    assert.match(npm.out(), /npm, which started Innkeep, exited without passing its signal on/);
+    assert.match(npm.out(), /"msg":"shutdown complete"/);
     assert.ok(!isProcessRunning(postmaster), 'embedded PostgreSQL stopped with it');
   });
 });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +6,7 @@ import type { App } from '../src/app/build-app.ts';
 import { seedDatabase } from '../src/app/seed/seed.ts';
 import { startTestApp } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { spawnCapture } from './support/process.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -25,24 +25,11 @@ function readmeCommands(): string[] {
     .flatMap((c) => c.split('&&').map((part) => part.trim()));
 }
 
-/** Runs a command line as a user's shell would, from the project folder. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+/** Runs a command as a user would, from the project folder. */
+async function run(command: string, args: string[]) {
+  const proc = spawnCapture(command, args, { cwd: ROOT, env: process.env });
+  const code = await proc.exited;
+  return { code, out: proc.out(), err: proc.err() };
 }
 
 describe('the commands the README shows', () => {

@@ -13,13 +13,13 @@ export async function postmasterPid(dataDir: string): Promise<number> {
   return Number(text.split('\n')[0]) || 0;
 }
 
-/** Spawns `node file args` capturing its output; `exited` resolves with the exit code. */
-export function spawnNode(
-  file: string,
+/** Spawns `command args` capturing its output; `exited` resolves with the exit code. */
+export function spawnCapture(
+  command: string,
   args: string[] = [],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ) {
-  const child = spawn(NODE, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -30,4 +30,13 @@ export function spawnNode(
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+/** Spawns `node file args` on the pinned Node, capturing its output. */
+export function spawnNode(
+  file: string,
+  args: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+) {
+  return spawnCapture(NODE, [file, ...args], options);
 }

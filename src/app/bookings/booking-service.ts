@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, DbSession } from '../../platform/db/index.ts';
 import { AppError, appError } from '../../platform/http/index.ts';
 import type { AuthUser } from '../auth/auth-service.ts';
@@ -22,6 +23,10 @@ export interface BookingOutcome {
 
 /** Builds the error body the client sees, so a stored failure replays byte for byte. */
 export type ErrorRenderer = (err: AppError) => unknown;
+
+/** How long a re-run after a lost connection waits for that connection's lock: 20 × 50 ms. */
+const CLAIM_WAITS = 20;
+const CLAIM_WAIT_MS = 50;
 
 export class BookingService {
   readonly #db: Database;
@@ -52,10 +57,16 @@ export class BookingService {
     // on it, so if the connection dies the lock goes with it and a retry can take the key over at once.
     // That makes the whole request safe to re-run after a lost connection: it replays what committed
     // or takes the key over.
-    return this.#db.idempotent(() =>
+    return this.#db.idempotent((attempt) =>
       this.#db.session(async (session) => {
         const store = new IdempotencyStore(session);
-        const claim = await store.claim(user.id, key, fingerprint);
+        let claim = await store.claim(user.id, key, fingerprint);
+        // On a re-run, the lost connection's backend may still be exiting, and holds the key's lock
+        // until it has: give it a moment instead of answering "in progress" to our own retry.
+        for (let wait = 0; attempt > 0 && claim.kind === 'in_progress' && wait < CLAIM_WAITS; wait++) {
+          await sleep(CLAIM_WAIT_MS);
+          claim = await store.claim(user.id, key, fingerprint);
+        }
         if (claim.kind !== 'claimed') return settleClaim(claim);
         try {
           return await this.#book(session, store, claim, user, body);

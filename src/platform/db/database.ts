@@ -29,8 +29,9 @@ export interface Database {
    * attempt did: a write made idempotent by a key (a booking under its Idempotency-Key, whose retry
    * replays a committed first attempt). A mass disconnect leaves dead idle connections in the pool
    * for a moment; this is what lets such a write succeed on a fresh one instead of answering 503.
+   * `fn` gets the attempt number (0 first).
    */
-  idempotent<T>(fn: () => Promise<T>): Promise<T>;
+  idempotent<T>(fn: (attempt: number) => Promise<T>): Promise<T>;
   /** BEGIN ... COMMIT on the primary; retried as a whole on serialization failure or deadlock. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
@@ -92,7 +93,10 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
     target: redactUrl(url),
     embedded: embedded !== undefined,
     read: (fn) => retryTransient(() => fn(pool), 'read'),
-    idempotent: (fn) => retryTransient(fn, 'idempotent write'),
+    idempotent: (fn) => {
+      let attempt = 0;
+      return retryTransient(() => fn(attempt++), 'idempotent write');
+    },
     transaction: (fn, options) => withTransaction(pool, fn, options),
     async session(fn) {
       const client = await pool.connect();
