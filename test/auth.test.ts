@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { authPlugin } from '../src/app/auth/auth-plugin.ts';
+import { authRepository } from '../src/app/auth/auth-repository.ts';
 import { ACCESS_TOKEN_ISSUER, AuthService } from '../src/app/auth/auth-service.ts';
 import type { App } from '../src/app/build-app.ts';
 import { createHttpServer } from '../src/platform/http/index.ts';
@@ -560,12 +561,13 @@ describe('auth', () => {
       // A bare server with the real auth plugin and service (the app itself is sealed after ready()).
       const config = testConfig({ DATABASE_URL: db.url });
       const server = createHttpServer(config);
-      const auth = new AuthService(
-        app.innkeep.db,
-        new JwtSigner(TEST_JWT_SECRET, { issuer: ACCESS_TOKEN_ISSUER }),
-        config.auth,
-        server.log,
-      );
+      const auth = new AuthService({
+        db: app.innkeep.db,
+        users: authRepository,
+        jwt: new JwtSigner(TEST_JWT_SECRET, { issuer: ACCESS_TOKEN_ISSUER }),
+        config: config.auth,
+        log: server.log,
+      });
       await server.register(authPlugin, { auth });
       server.get('/api/admin/ping', { onRequest: server.requireAdmin }, async (request) => ({
         user: request.user,

@@ -211,7 +211,7 @@ describe('GET /api/hotels/search', () => {
         // Sorting priced out: only an index in the ORDER BY's exact order (NULLS placement too) is left,
         // instead of reading and sorting every active hotel for the default search.
         await client.query('SET LOCAL enable_sort = off');
-        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${q.text}`, q.values);
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${q.text}`, [...(q.values ?? [])]);
         const plan = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
         assert.deepEqual(
           scans(plan).map((n) => n['Index Name']),

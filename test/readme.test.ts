@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DomainErrors } from '../src/app/errors.ts';
-import { ErrorCodes } from '../src/platform/http/index.ts';
+import { ErrorCodes } from '../src/platform/errors/index.ts';
 
 const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
 

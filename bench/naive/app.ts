@@ -3,7 +3,7 @@
 // Only the bench uses it; src/ never imports it.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../src/platform/config/index.ts';
-import type { Database } from '../../src/platform/db/index.ts';
+import { type Database, translatePgError } from '../../src/platform/db/index.ts';
 import { createHttpServer } from '../../src/platform/http/index.ts';
 import { naiveAuth } from './auth.ts';
 import { naiveAvailabilityRoutes } from './availability.ts';
@@ -27,7 +27,10 @@ export interface NaiveAppOptions {
 export async function buildNaiveApp(config: Config, db: Database, options: NaiveAppOptions = {}) {
   const secret = config.auth.jwtSecret;
   if (!secret) throw new Error('The naive app needs JWT_SECRET: the bench signs its tokens with it');
-  const app = createHttpServer(config, options.logger ? { logger: options.logger } : {});
+  const app = createHttpServer(config, {
+    ...(options.logger ? { logger: options.logger } : {}),
+    errorTranslators: [translatePgError],
+  });
   const auth = naiveAuth(secret);
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { CHALLENGE } from '../../src/app/auth/auth-plugin.ts';
 import { ACCESS_TOKEN_ISSUER, type AuthUser } from '../../src/app/auth/auth-service.ts';
 import { domainError } from '../../src/app/errors.ts';
-import { appError } from '../../src/platform/http/index.ts';
+import { appError } from '../../src/platform/errors/index.ts';
 import { JwtSigner } from '../../src/platform/security/index.ts';
 
 /** As the real auth plugin: the scheme is case-insensitive, the token three base64url parts. */

@@ -8,7 +8,7 @@ import {
 import { IdParams } from '../../src/app/common/schemas.ts';
 import { assertNotPast, nightsOf, validateStay } from '../../src/app/common/stay.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { appError } from '../../src/platform/http/index.ts';
+import { appError } from '../../src/platform/errors/index.ts';
 import { all, type InventoryRow, localToday, type Queryable, Records, type RoomTypeRow } from './records.ts';
 
 /**

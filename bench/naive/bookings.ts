@@ -1,25 +1,27 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import type { AuthUser } from '../../src/app/auth/auth-service.ts';
-import { idempotencyKey, sendBookingOutcome } from '../../src/app/bookings/booking-routes.ts';
+import { sendBookingReply } from '../../src/app/bookings/booking-routes.ts';
 import {
   Booking,
   BookingPage,
   CreateBookingBody,
-  IdempotencyHeaders,
   MyBookingsQuery,
 } from '../../src/app/bookings/booking-schema.ts';
 import { ErrorResponse } from '../../src/app/common/schemas.ts';
 import { assertNotPast, daysBetween, nightsOf, validateStay } from '../../src/app/common/stay.ts';
 import { domainError } from '../../src/app/errors.ts';
+import { IdempotencyHeaders, idempotencyKey } from '../../src/app/idempotency/idempotency-key.ts';
 import {
   ABANDONED_CLAIM_SECONDS,
   IDEMPOTENCY_TTL_HOURS,
   requestFingerprint,
 } from '../../src/app/idempotency/idempotency-store.ts';
+import type { IdempotentOutcome } from '../../src/app/idempotency/idempotent-requests.ts';
 import { PayAtPropertyProvider } from '../../src/app/payments/payment-provider.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { type AppError, appError, errorBody } from '../../src/platform/http/index.ts';
+import { type AppError, appError } from '../../src/platform/errors/index.ts';
+import { errorBody } from '../../src/platform/http/index.ts';
 import type { NaiveAuth } from './auth.ts';
 import {
   all,
@@ -44,13 +46,8 @@ interface IdempotencyRow {
   readonly expires_at: Date;
 }
 
-/** What the route sends: the exact JSON text, fresh or replayed, as in the real booking service. */
-interface Outcome {
-  readonly status: number;
-  readonly json: string;
-  readonly replayed: boolean;
-  readonly bookingId?: number;
-}
+/** What the route sends: the exact JSON text, fresh or replayed, as in the real booking route. */
+type Outcome = IdempotentOutcome;
 
 /** A booking in the API's shape, from its row and the related rows loaded one by one. */
 function toBooking(b: BookingRow, hotel: HotelRow, roomType: RoomTypeRow, payment: PaymentRow | undefined) {
@@ -146,14 +143,7 @@ async function book(
     } else if (stored.status === 'in_progress') {
       throw inProgress();
     } else {
-      const status = stored.response_status ?? 200;
-      const json = stored.response_body ?? '';
-      return {
-        status,
-        json,
-        replayed: true,
-        ...(status === 201 ? { bookingId: (JSON.parse(json) as { id: number }).id } : {}),
-      };
+      return { status: stored.response_status ?? 200, json: stored.response_body ?? '', replayed: true };
     }
   }
 
@@ -197,7 +187,7 @@ async function book(
     );
   }
   const totalCents = taken.reduce((sum, n) => sum + n.price_cents, 0);
-  const payment = await new PayAtPropertyProvider().authorize();
+  const payment = new PayAtPropertyProvider().decide();
   const [booking] = await all<BookingRow>(
     client,
     `INSERT INTO bookings (user_id, hotel_id, room_type_id, start_date, end_date, guests, status, total_cents, currency)
@@ -245,7 +235,7 @@ async function book(
   });
   const json = JSON.stringify(result);
   await storeAnswer(client, user.id, key, fingerprint, 201, json);
-  return { status: 201, json, replayed: false, bookingId: booking.id };
+  return { status: 201, json, replayed: false };
 }
 
 /** The answer under its key, as the exact text sent (a jsonb string keeps it byte for byte). */
@@ -291,7 +281,7 @@ export const naiveBookingRoutes: FastifyPluginAsyncTypebox<{ db: Database; auth:
       const outcome = await createBooking(db, auth.user(request), request.body, key, (err) =>
         errorBody(request, err),
       );
-      return sendBookingOutcome(reply, outcome);
+      return sendBookingReply(reply, outcome);
     },
   );
 

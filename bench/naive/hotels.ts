@@ -7,7 +7,7 @@ import {
   MAX_SEARCH_WINDOW,
 } from '../../src/app/hotels/search-schema.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { appError } from '../../src/platform/http/index.ts';
+import { appError } from '../../src/platform/errors/index.ts';
 import { all, type HotelRow, Records, type ReviewRow, type RoomTypeRow, roundRatio } from './records.ts';
 
 // The same orders and tie-breakers as the real search.

@@ -8,7 +8,7 @@ import {
   PriceHistoryQuery,
 } from '../../src/app/pricing/price-history-schema.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { appError } from '../../src/platform/http/index.ts';
+import { appError } from '../../src/platform/errors/index.ts';
 import { all, Records, utcToday } from './records.ts';
 
 interface PriceHistoryRow {

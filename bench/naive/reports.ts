@@ -10,7 +10,7 @@ import {
   OccupancyReport,
 } from '../../src/app/reports/report-schema.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { appError } from '../../src/platform/http/index.ts';
+import { appError } from '../../src/platform/errors/index.ts';
 import type { NaiveAuth } from './auth.ts';
 import {
   all,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams } from '../../src/app/common/schemas.ts';
 import { ReviewListQuery, ReviewPage, type ReviewSort } from '../../src/app/reviews/review-schema.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { appError } from '../../src/platform/http/index.ts';
+import { appError } from '../../src/platform/errors/index.ts';
 import { all, Records, type ReviewRow } from './records.ts';
 
 // The same orders and tie-breakers as the real list.

@@ -1,23 +1,44 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../platform/config/index.ts';
-import { type Database, migrationStatus, openDatabase, runMigrations } from '../platform/db/index.ts';
+import { type Database, openDatabase, translatePgError } from '../platform/db/index.ts';
 import { createHttpServer, healthRoutes, Lifecycle } from '../platform/http/index.ts';
+import type { Logger } from '../platform/observability/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
+import { authRepository } from './auth/auth-repository.ts';
 import { authRoutes } from './auth/auth-routes.ts';
 import { ACCESS_TOKEN_ISSUER, AuthService } from './auth/auth-service.ts';
+import { availabilityRepository } from './availability/availability-repository.ts';
 import { availabilityRoutes } from './availability/availability-routes.ts';
+import { AvailabilityService } from './availability/availability-service.ts';
+import { bookingRepository } from './bookings/booking-repository.ts';
 import { bookingRoutes } from './bookings/booking-routes.ts';
+import { BookingService } from './bookings/booking-service.ts';
+import { hotelRepository } from './hotels/hotel-repository.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
 import { HotelService } from './hotels/hotel-service.ts';
+import { IdempotentRequests } from './idempotency/idempotent-requests.ts';
 import { openApi } from './openapi.ts';
+import { PayAtPropertyProvider } from './payments/payment-provider.ts';
+import { priceHistoryRepository } from './pricing/price-history-repository.ts';
 import { priceHistoryRoutes } from './pricing/price-history-routes.ts';
+import { PriceHistoryService } from './pricing/price-history-service.ts';
+import { reportRepository } from './reports/report-repository.ts';
 import { reportRoutes } from './reports/report-routes.ts';
+import { ReportService } from './reports/report-service.ts';
+import { reviewRepository } from './reviews/review-repository.ts';
 import { reviewRoutes } from './reviews/review-routes.ts';
+import { ReviewService } from './reviews/review-service.ts';
+import { tripRepository } from './trips/trip-repository.ts';
 import { tripRoutes } from './trips/trip-routes.ts';
+import { TripService } from './trips/trip-service.ts';
+import { dashboardRepository } from './users/dashboard-repository.ts';
 import { dashboardRoutes } from './users/dashboard-routes.ts';
+import { DashboardService } from './users/dashboard-service.ts';
+import { waitlistRepository } from './waitlist/waitlist-repository.ts';
 import { waitlistRoutes } from './waitlist/waitlist-routes.ts';
+import { WaitlistService } from './waitlist/waitlist-service.ts';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, '../../drizzle');
 
@@ -39,11 +60,14 @@ export interface BuildAppOptions {
  * use `app.inject()` or `listen({ port: 0 })`. `app.close()` drains the pool and stops PostgreSQL.
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}) {
-  const app = createHttpServer(config, options.logger ? { logger: options.logger } : {});
+  const app = createHttpServer(config, {
+    ...(options.logger ? { logger: options.logger } : {}),
+    errorTranslators: [translatePgError],
+  });
   const lifecycle = new Lifecycle();
   const db = await openDatabase(config.db, app.log);
   try {
-    if (config.db.migrateOnStart) await runMigrations(db.pool, MIGRATIONS_DIR, app.log);
+    if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   } catch (err) {
     await db.close();
     throw err;
@@ -71,15 +95,41 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       {
         name: 'migrations',
         isOpen: async () => {
-          migrationsApplied ||= (await migrationStatus(db.pool, MIGRATIONS_DIR)).pending === 0;
+          migrationsApplied ||= (await db.migrationStatus(MIGRATIONS_DIR)).pending === 0;
           return migrationsApplied;
         },
       },
     ],
   });
 
+  const services = buildServices(config, db, app.log);
+  // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
+  // paths) and gets the services it uses, built once above; only authentication is shared globally.
+  const api = { prefix: '/api' };
+  await app.register(authPlugin, { auth: services.auth });
+  await app.register(authRoutes, { ...api, auth: services.auth });
+  await app.register(hotelRoutes, { ...api, hotels: services.hotels });
+  await app.register(availabilityRoutes, { ...api, availability: services.availability });
+  await app.register(reviewRoutes, { ...api, reviews: services.reviews });
+  await app.register(priceHistoryRoutes, { ...api, prices: services.prices });
+  await app.register(bookingRoutes, { ...api, bookings: services.bookings, idempotent: services.idempotent });
+  await app.register(waitlistRoutes, { ...api, waitlist: services.waitlist });
+  await app.register(tripRoutes, { ...api, trips: services.trips });
+  await app.register(dashboardRoutes, { ...api, dashboard: services.dashboard });
+  await app.register(reportRoutes, { ...api, reports: services.reports });
+
+  await app.ready();
+  if (!options.deferReady) lifecycle.markReady();
+  return app;
+}
+
+/**
+ * The composition root of the domain: every repository factory, provider and service, built once.
+ * A cache, a metrics registry or another payment provider is wired in here.
+ */
+function buildServices(config: Config, db: Database, log: Logger) {
   if (!config.auth.jwtSecret && config.env === 'production') {
-    app.log.warn(
+    log.warn(
       { dataDir: config.db.dataDir },
       'JWT_SECRET is unset: using a secret generated under INNKEEP_DATA_DIR; API processes on other hosts will not accept its tokens',
     );
@@ -87,25 +137,20 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   const jwt = new JwtSigner(config.auth.jwtSecret ?? loadOrCreateSecret(config.db.dataDir, 'jwt'), {
     issuer: ACCESS_TOKEN_ISSUER,
   });
-  const auth = new AuthService(db, jwt, config.auth, app.log);
-  await app.register(authPlugin, { auth });
-  await app.register(authRoutes, { prefix: '/api', auth });
-
-  const hotels = new HotelService(db);
-  await app.register(hotelRoutes, { prefix: '/api/hotels', hotels });
-  // Each domain module is an encapsulated plugin; they share only the database and authentication.
-  await app.register(availabilityRoutes, { prefix: '/api', db });
-  await app.register(reviewRoutes, { prefix: '/api', db });
-  await app.register(priceHistoryRoutes, { prefix: '/api', db });
-  await app.register(bookingRoutes, { prefix: '/api', db });
-  await app.register(waitlistRoutes, { prefix: '/api', db });
-  await app.register(tripRoutes, { prefix: '/api', db });
-  await app.register(dashboardRoutes, { prefix: '/api', db });
-  await app.register(reportRoutes, { prefix: '/api/admin', db });
-
-  await app.ready();
-  if (!options.deferReady) lifecycle.markReady();
-  return app;
+  const payments = new PayAtPropertyProvider();
+  return {
+    auth: new AuthService({ db, users: authRepository, jwt, config: config.auth, log }),
+    hotels: new HotelService({ db, hotels: hotelRepository }),
+    availability: new AvailabilityService({ db, availability: availabilityRepository }),
+    reviews: new ReviewService({ db, reviews: reviewRepository }),
+    prices: new PriceHistoryService({ db, prices: priceHistoryRepository }),
+    bookings: new BookingService({ db, bookings: bookingRepository, payments }),
+    idempotent: new IdempotentRequests(db),
+    waitlist: new WaitlistService({ db, waitlist: waitlistRepository }),
+    trips: new TripService({ db, trips: tripRepository }),
+    dashboard: new DashboardService({ db, dashboards: dashboardRepository }),
+    reports: new ReportService({ db, reports: reportRepository }),
+  };
 }
 
 async function dbCheck(db: Database) {

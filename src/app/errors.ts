@@ -1,12 +1,7 @@
-import {
-  type AppError,
-  type AppErrorOptions,
-  type CatalogEntry,
-  catalogError,
-} from '../platform/http/index.ts';
+import { AppError, type AppErrorOptions, type CatalogEntry } from '../platform/errors/index.ts';
 
 /**
- * The booking domain's error catalogue (the platform's generic codes live in platform/http/errors.ts).
+ * The booking domain's error catalogue (the platform's generic codes live in platform/errors).
  * Every code is listed in the README's error table.
  */
 export const DomainErrors = {
@@ -83,6 +78,22 @@ export const DomainErrors = {
 
 export type DomainErrorName = keyof typeof DomainErrors;
 
-export function domainError(name: DomainErrorName, message?: string, options?: AppErrorOptions): AppError {
-  return catalogError(DomainErrors[name], message, options);
+/** A domain error, which knows its catalogue entry: match it with `isDomainError`, never by its code text. */
+export class DomainError extends AppError {
+  readonly kind: DomainErrorName;
+  constructor(kind: DomainErrorName, message?: string, options?: AppErrorOptions) {
+    const entry: CatalogEntry = DomainErrors[kind];
+    super(entry.code, entry.status, message ?? entry.message, options);
+    this.name = 'DomainError';
+    this.kind = kind;
+  }
+}
+
+export function domainError(name: DomainErrorName, message?: string, options?: AppErrorOptions): DomainError {
+  return new DomainError(name, message, options);
+}
+
+/** True when `err` is the domain error `kind` (e.g. `isDomainError(err, 'SOLD_OUT')`). */
+export function isDomainError(err: unknown, kind: DomainErrorName): err is DomainError {
+  return err instanceof DomainError && err.kind === kind;
 }

@@ -764,9 +764,10 @@ describe('openDatabase: transient errors', () => {
   it('when a read fails because its connection was terminated, then it is retried once and succeeds', async () => {
     logger.entries.length = 0;
     let attempts = 0;
-    const answer = await database.read(async (pool) => {
+    const answer = await database.read(async (db) => {
       attempts++;
-      const client = await pool.connect();
+      // The pool behind the port, to terminate this very connection between two statements.
+      const client = await (db as pg.Pool).connect();
       client.on('error', () => undefined);
       let failure: Error | undefined;
       try {

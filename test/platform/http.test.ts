@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import Type from 'typebox';
 import { loadConfig } from '../../src/platform/config/index.ts';
+import { translatePgError } from '../../src/platform/db/index.ts';
 import type { ErrorBody } from '../../src/platform/http/index.ts';
 import { createHttpServer, type HttpServer } from '../../src/platform/http/index.ts';
 import { ERROR_FIELDS } from '../support/app.ts';
@@ -172,6 +173,7 @@ describe('HTTP server (production)', () => {
         env: { LOG_LEVEL: 'silent', NODE_ENV: 'production', HTTP_BODY_LIMIT_BYTES: '2048' },
         envFile: false,
       }),
+      { errorTranslators: [translatePgError] },
     );
     registerTestRoutes(app, db);
     await app.ready();

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { appError } from '../../platform/http/index.ts';
+import { appError } from '../../platform/errors/index.ts';
 import { domainError } from '../errors.ts';
 import type { AuthService, AuthUser } from './auth-service.ts';
 

@@ -1,7 +1,5 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
 import type { PublicUser, Role } from './auth-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export interface UserWithHash extends PublicUser {
   readonly passwordHash: string;
@@ -239,3 +237,6 @@ FROM (SELECT * FROM existing UNION ALL SELECT * FROM inserted) u`,
     return row;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const authRepository: RepositoryFactory<AuthRepository> = (db) => new AuthRepository(db);

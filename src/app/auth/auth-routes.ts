@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { appError } from '../../platform/http/index.ts';
+import { appError } from '../../platform/errors/index.ts';
 import { BEARER } from '../common/schemas.ts';
 import { CHALLENGE, currentUser } from './auth-plugin.ts';
 import { LoginBody, PublicUser, RefreshBody, RegisterBody, Session } from './auth-schema.ts';

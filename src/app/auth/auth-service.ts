@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuthConfig } from '../../platform/config/index.ts';
-import { type Database, isPgError } from '../../platform/db/index.ts';
+import { type Database, isUniqueViolation, type RepositoryFactory } from '../../platform/db/index.ts';
 import type { Logger } from '../../platform/observability/index.ts';
 import {
   DUMMY_PASSWORD_HASH,
@@ -9,7 +9,7 @@ import {
   verifyPassword,
 } from '../../platform/security/index.ts';
 import { domainError } from '../errors.ts';
-import { AuthRepository, type NewRefreshToken } from './auth-repository.ts';
+import type { AuthRepository, NewRefreshToken } from './auth-repository.ts';
 import type { LoginBody, PublicUser, RegisterBody, Role, Session } from './auth-schema.ts';
 
 export interface AuthUser {
@@ -24,6 +24,14 @@ export const ACCESS_TOKEN_ISSUER = 'innkeep';
  * tokens stored as SHA-256 hashes, rotated on every use. Presenting an already rotated token means it
  * leaked (or a client raced itself): the whole family is revoked, as OAuth 2.0 Security BCP §4.14 says.
  */
+export interface AuthServiceDeps {
+  readonly db: Database;
+  readonly users: RepositoryFactory<AuthRepository>;
+  readonly jwt: JwtSigner;
+  readonly config: AuthConfig;
+  readonly log: Logger;
+}
+
 export class AuthService {
   readonly #db: Database;
   readonly #jwt: JwtSigner;
@@ -35,24 +43,31 @@ export class AuthService {
   /** Per address: attempts that passed the throttle check and are still verifying a password. */
   readonly #inFlight = new Map<string, number>();
 
-  constructor(db: Database, jwt: JwtSigner, config: AuthConfig, log: Logger) {
-    this.#db = db;
-    this.#jwt = jwt;
-    this.#config = config;
-    this.#log = log;
+  readonly #users: RepositoryFactory<AuthRepository>;
+
+  constructor(deps: AuthServiceDeps) {
+    this.#db = deps.db;
+    this.#users = deps.users;
+    this.#jwt = deps.jwt;
+    this.#config = deps.config;
+    this.#log = deps.log;
   }
 
   async register(body: RegisterBody): Promise<Session> {
     const passwordHash = await hashPassword(body.password);
     const refresh = this.#newRefreshToken(randomUUID());
     try {
-      const user = await new AuthRepository(this.#db.pool).createUserWithToken(
-        { email: body.email.trim(), name: body.name.trim(), passwordHash, role: 'user' },
-        refresh.stored,
+      const user = await this.#db.write((db) =>
+        this.#users(db).createUserWithToken(
+          { email: body.email.trim(), name: body.name.trim(), passwordHash, role: 'user' },
+          refresh.stored,
+        ),
       );
       return this.#session(user, refresh.token);
     } catch (err) {
-      if (isPgError(err) && err.code === '23505') throw domainError('EMAIL_TAKEN', undefined, { cause: err });
+      if (isUniqueViolation(err, 'users_email_lower_uq')) {
+        throw domainError('EMAIL_TAKEN', undefined, { cause: err });
+      }
       throw err;
     }
   }
@@ -62,11 +77,13 @@ export class AuthService {
    * guesses would all pass the throttle check before the first failure is recorded.
    */
   login(body: LoginBody, ip: string): Promise<Session> {
-    return this.#attempts.run(body.email.trim().toLowerCase(), () => this.#login(body, ip));
+    return this.#attempts.run(body.email.trim().toLowerCase(), () =>
+      // Throttle counts and failures go to the primary: a replica's lag would let guesses through.
+      this.#db.write((db) => this.#login(this.#users(db), body, ip)),
+    );
   }
 
-  async #login(body: LoginBody, ip: string): Promise<Session> {
-    const repo = new AuthRepository(this.#db.pool);
+  async #login(repo: AuthRepository, body: LoginBody, ip: string): Promise<Session> {
     const email = body.email.trim();
     await this.#admit(repo, email, ip);
     let settled = false;
@@ -132,8 +149,8 @@ export class AuthService {
 
   async refresh(refreshToken: string, ip: string): Promise<Session> {
     const tokenHash = sha256(refreshToken);
-    const outcome = await this.#db.transaction(async (client) => {
-      const repo = new AuthRepository(client);
+    const outcome = await this.#db.transaction(async (tx) => {
+      const repo = this.#users(tx);
       const stored = await repo.lockRefreshToken(tokenHash);
       if (!stored || stored.expired) return { kind: 'invalid' as const };
       // Revoked by a logout or a family revocation: simply invalid. Only a rotated token means reuse.
@@ -162,11 +179,11 @@ export class AuthService {
 
   /** Revokes the presented token's whole family (this device's session). Unknown tokens are ignored. */
   async logout(refreshToken: string): Promise<void> {
-    await new AuthRepository(this.#db.pool).revokeFamilyOfToken(sha256(refreshToken));
+    await this.#db.write((db) => this.#users(db).revokeFamilyOfToken(sha256(refreshToken)));
   }
 
   async me(userId: number): Promise<PublicUser | undefined> {
-    return this.#db.read((pool) => new AuthRepository(pool).findUserById(userId));
+    return this.#db.read((db) => this.#users(db).findUserById(userId));
   }
 
   /** Verifies an access token; undefined when it is missing, forged, malformed or expired. */

@@ -1,7 +1,5 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
 import type { BatchAvailabilityItem, RoomTypeAvailability } from './availability-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export interface HotelAvailabilityRecord {
   readonly hotelId: number;
@@ -111,3 +109,7 @@ export class AvailabilityRepository {
     return rows;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const availabilityRepository: RepositoryFactory<AvailabilityRepository> = (db) =>
+  new AvailabilityRepository(db);

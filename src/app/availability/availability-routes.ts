@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { IdParams } from '../common/schemas.ts';
 import {
   BatchAvailabilityBody,
@@ -7,12 +6,13 @@ import {
   HotelAvailability,
   HotelAvailabilityQuery,
 } from './availability-schema.ts';
-import { AvailabilityService } from './availability-service.ts';
+import type { AvailabilityService } from './availability-service.ts';
 
 /** Mounted at /api. Anonymous. */
-export const availabilityRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const availability = new AvailabilityService(db);
-
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityService }> = async (
+  app,
+  { availability },
+) => {
   app.get(
     '/hotels/:id/availability',
     {

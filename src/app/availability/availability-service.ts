@@ -1,7 +1,7 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
 import { assertNotPast, validateStay } from '../common/stay.ts';
-import { AvailabilityRepository } from './availability-repository.ts';
+import type { AvailabilityRepository } from './availability-repository.ts';
 import type {
   BatchAvailabilityBody,
   BatchAvailabilityResponse,
@@ -9,10 +9,17 @@ import type {
   HotelAvailabilityQuery,
 } from './availability-schema.ts';
 
+export interface AvailabilityServiceDeps {
+  readonly db: Database;
+  readonly availability: RepositoryFactory<AvailabilityRepository>;
+}
+
 export class AvailabilityService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #availability: RepositoryFactory<AvailabilityRepository>;
+  constructor(deps: AvailabilityServiceDeps) {
+    this.#db = deps.db;
+    this.#availability = deps.availability;
   }
 
   /**
@@ -23,7 +30,7 @@ export class AvailabilityService {
     const { checkIn, checkOut, guests } = query;
     validateStay(checkIn, checkOut);
     const found = await this.#db.read((pool) =>
-      new AvailabilityRepository(pool).forHotel(hotelId, checkIn, checkOut, guests),
+      this.#availability(pool).forHotel(hotelId, checkIn, checkOut, guests),
     );
     if (!found) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
     assertNotPast(checkIn, found.today);
@@ -45,9 +52,7 @@ export class AvailabilityService {
     body.items.forEach((item, i) => {
       validateStay(item.checkIn, item.checkOut, `items.${i}`);
     });
-    const rows = await this.#db.read((pool) =>
-      new AvailabilityRepository(pool).batch(body.items, body.guests),
-    );
+    const rows = await this.#db.read((pool) => this.#availability(pool).batch(body.items, body.guests));
     rows.forEach((row, i) => {
       if (row.today !== null) assertNotPast(row.checkIn, row.today, `items.${i}.checkIn`);
     });

@@ -1,8 +1,7 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
+import { type PageRequest, pageWindow } from '../common/paging.ts';
 import type { PaymentDecision, PaymentStatus } from '../payments/payment-provider.ts';
 import type { Booking } from './booking-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export interface BookableRoomType {
   readonly roomTypeId: number;
@@ -221,25 +220,24 @@ FROM b`,
    * The NULLS placement must match the index or PostgreSQL reads and sorts every booking of the user
    * (95 ms instead of 1 ms for 50k bookings); created_at is NOT NULL, so the order is the same.
    */
-  async listForUser(
-    userId: number,
-    status: string | undefined,
-    limit: number,
-    offset: number,
-  ): Promise<Booking[]> {
+  async listForUser(userId: number, status: string | undefined, page: PageRequest): Promise<Booking[]> {
+    const { fetch, offset } = pageWindow(page);
     const { rows } = await this.#db.query<Booking>(
       status === undefined
         ? {
             name: 'booking_list_mine',
             text: `${BOOKING_SELECT}\nWHERE b.user_id = $1\nORDER BY b.created_at DESC NULLS LAST, b.id DESC\nLIMIT $2 OFFSET $3`,
-            values: [userId, limit, offset],
+            values: [userId, fetch, offset],
           }
         : {
             name: 'booking_list_mine_status',
             text: `${BOOKING_SELECT}\nWHERE b.user_id = $1 AND b.status = $4\nORDER BY b.created_at DESC, b.id DESC\nLIMIT $2 OFFSET $3`,
-            values: [userId, limit, offset, status],
+            values: [userId, fetch, offset, status],
           },
     );
     return rows;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const bookingRepository: RepositoryFactory<BookingRepository> = (db) => new BookingRepository(db);

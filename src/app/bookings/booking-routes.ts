@@ -1,49 +1,36 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
-import type { Database } from '../../platform/db/index.ts';
 import { errorBody } from '../../platform/http/index.ts';
 import { currentUser } from '../auth/auth-plugin.ts';
 import { BEARER, ErrorResponse, IdParams } from '../common/schemas.ts';
-import { domainError } from '../errors.ts';
-import { IDEMPOTENCY_KEY } from '../idempotency/idempotency-store.ts';
-import { PayAtPropertyProvider } from '../payments/payment-provider.ts';
+import { isDomainError } from '../errors.ts';
+import { IdempotencyHeaders, idempotencyKey } from '../idempotency/idempotency-key.ts';
 import {
-  Booking,
-  BookingPage,
-  CreateBookingBody,
-  IdempotencyHeaders,
-  MyBookingsQuery,
-} from './booking-schema.ts';
-import { type BookingOutcome, BookingService } from './booking-service.ts';
+  type IdempotentOutcome,
+  type IdempotentRequests,
+  sendIdempotentReply,
+} from '../idempotency/idempotent-requests.ts';
+import { Booking, BookingPage, CreateBookingBody, MyBookingsQuery } from './booking-schema.ts';
+import type { BookingService } from './booking-service.ts';
 
-/** The Idempotency-Key header's value, or the 400 that names it. */
-export function idempotencyKey(header: string | string[] | undefined): string {
-  if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
-    throw domainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {
-      details: [
-        {
-          field: 'idempotency-key',
-          message: 'header is required (1-255 printable characters)',
-          in: 'headers',
-        },
-      ],
-    });
+/** Names the booking a 201 outcome (fresh or replayed) holds, in the Location header. */
+export function sendBookingReply(reply: FastifyReply, outcome: IdempotentOutcome) {
+  if (outcome.status === 201) {
+    reply.header('location', `/api/bookings/${(JSON.parse(outcome.json) as { id: number }).id}`);
   }
-  return header;
+  return sendIdempotentReply(reply, outcome);
 }
 
-/** Sends a booking outcome: its stored bytes as they are, with the replay and location headers. */
-export function sendBookingOutcome(reply: FastifyReply, outcome: BookingOutcome) {
-  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-  if (outcome.bookingId !== undefined) reply.header('location', `/api/bookings/${outcome.bookingId}`);
-  // Already serialized (see BookingOutcome): a string payload is sent as-is.
-  return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.json);
+export interface BookingRoutesOptions {
+  readonly bookings: BookingService;
+  readonly idempotent: IdempotentRequests;
 }
 
 /** Mounted at /api. */
-export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const bookings = new BookingService(db, new PayAtPropertyProvider());
-
+export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = async (
+  app,
+  { bookings, idempotent },
+) => {
   app.post(
     '/bookings',
     {
@@ -63,11 +50,19 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async 
       },
     },
     async (request, reply) => {
-      const key = idempotencyKey(request.headers['idempotency-key']);
-      const outcome = await bookings.create(currentUser(request), request.body, key, (err) =>
-        errorBody(request, err),
+      const user = currentUser(request);
+      const scope = bookings.bookingScope(
+        user,
+        request.body,
+        idempotencyKey(request.headers['idempotency-key']),
       );
-      return sendBookingOutcome(reply, outcome);
+      const outcome = await idempotent.run(scope, (claim) => bookings.create(user, request.body, claim), {
+        subject: 'booking',
+        // Sold out is an answer, not a failure: a retry with the key replays it.
+        storesFailure: (err) => isDomainError(err, 'SOLD_OUT'),
+        render: (err) => errorBody(request, err),
+      });
+      return sendBookingReply(reply, outcome);
     },
   );
 

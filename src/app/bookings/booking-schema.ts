@@ -13,19 +13,6 @@ export const CreateBookingBody = Type.Object(
 );
 export type CreateBookingBody = Static<typeof CreateBookingBody>;
 
-export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^[\\x21-\\x7E]+$',
-      // Optional here so the route answers a missing key with E_IDEMPOTENCY_KEY_REQUIRED, not E_VALIDATION;
-      // the OpenAPI document marks it required (openapi/operations.ts).
-      description: 'A unique key per booking attempt (e.g. a UUID); retries reuse it.',
-    }),
-  ),
-});
-
 const BookingStatus = Type.Union([
   Type.Literal('pending'),
   Type.Literal('confirmed'),

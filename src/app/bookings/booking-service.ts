@@ -1,100 +1,51 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Database, DbSession } from '../../platform/db/index.ts';
-import { AppError, appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
 import type { AuthUser } from '../auth/auth-service.ts';
+import { type Page, toPage } from '../common/paging.ts';
 import { assertNotPast, nightsOf, validateStay } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
-import { type ClaimResult, IdempotencyStore, requestFingerprint } from '../idempotency/idempotency-store.ts';
+import { requestFingerprint } from '../idempotency/idempotency-store.ts';
+import type { HeldClaim, IdempotencyScope } from '../idempotency/idempotent-requests.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
 import { offerFreedRooms } from '../waitlist/waitlist-offers.ts';
-import { BookingRepository } from './booking-repository.ts';
-import type { Booking, BookingPage, CreateBookingBody, MyBookingsQuery } from './booking-schema.ts';
+import type { BookingRepository } from './booking-repository.ts';
+import type { Booking, CreateBookingBody, MyBookingsQuery } from './booking-schema.ts';
 
-/**
- * What the route sends: a fresh result or a stored one replayed for a repeated Idempotency-Key,
- * already serialized, so the first answer and every replay are the same bytes.
- */
-export interface BookingOutcome {
-  readonly status: number;
-  readonly json: string;
-  readonly replayed: boolean;
-  readonly bookingId?: number;
+export interface BookingServiceDeps {
+  readonly db: Database;
+  readonly bookings: RepositoryFactory<BookingRepository>;
+  readonly payments: PaymentProvider;
 }
-
-/** Builds the error body the client sees, so a stored failure replays byte for byte. */
-export type ErrorRenderer = (err: AppError) => unknown;
-
-/** How long a re-run after a lost connection waits for that connection's lock: 20 × 50 ms. */
-const CLAIM_WAITS = 20;
-const CLAIM_WAIT_MS = 50;
 
 export class BookingService {
   readonly #db: Database;
+  readonly #bookings: RepositoryFactory<BookingRepository>;
   readonly #payments: PaymentProvider;
 
-  constructor(db: Database, payments: PaymentProvider) {
-    this.#db = db;
-    this.#payments = payments;
+  constructor(deps: BookingServiceDeps) {
+    this.#db = deps.db;
+    this.#bookings = deps.bookings;
+    this.#payments = deps.payments;
   }
 
   /**
-   * Books one room for every night of the stay, exactly once per Idempotency-Key:
-   * 1. validate what needs no database (a failed validation stores nothing);
-   * 2. claim the key (its own statement, committed, so a concurrent duplicate gets 409 at once);
-   * 3. in ONE transaction: take a room for each night (never below zero), write the booking, payment,
-   *    notification and prices paid, and store the response under the key;
-   * 4. a sold-out result is stored too (a retry replays it); any other failure releases the key.
+   * What an Idempotency-Key stands for when it books `body`, after checking what needs no database
+   * (a request failing here stores nothing under its key).
    */
-  async create(
-    user: AuthUser,
-    body: CreateBookingBody,
-    key: string,
-    renderError: ErrorRenderer,
-  ): Promise<BookingOutcome> {
+  bookingScope(user: AuthUser, body: CreateBookingBody, key: string): IdempotencyScope {
     validateStay(body.checkIn, body.checkOut);
-    const fingerprint = requestFingerprint('POST', '/bookings', { ...body });
-    // One connection for the claim, the transaction and the release: the claim's advisory lock lives
-    // on it, so if the connection dies the lock goes with it and a retry can take the key over at once.
-    // That makes the whole request safe to re-run after a lost connection: it replays what committed
-    // or takes the key over.
-    return this.#db.idempotent((attempt) =>
-      this.#db.session(async (session) => {
-        const store = new IdempotencyStore(session);
-        let claim = await store.claim(user.id, key, fingerprint);
-        // On a re-run, the lost connection's backend may still be exiting, and holds the key's lock
-        // until it has: give it a moment instead of answering "in progress" to our own retry.
-        for (let wait = 0; attempt > 0 && claim.kind === 'in_progress' && wait < CLAIM_WAITS; wait++) {
-          await sleep(CLAIM_WAIT_MS);
-          claim = await store.claim(user.id, key, fingerprint);
-        }
-        if (claim.kind !== 'claimed') return settleClaim(claim);
-        try {
-          return await this.#book(session, store, claim, user, body);
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'E_SOLD_OUT') {
-            const json = JSON.stringify(renderError(err));
-            await store.complete(claim, err.statusCode, json);
-            return { status: err.statusCode, json, replayed: false };
-          }
-          await store.release(claim).catch(() => undefined);
-          throw err;
-        } finally {
-          // Never hand a connection that still holds a key's lock back to the pool.
-          if (store.holdsLock) session.discard(new Error('idempotency lock still held'));
-        }
-      }),
-    );
+    return { userId: user.id, key, fingerprint: requestFingerprint('POST', '/bookings', { ...body }) };
   }
 
-  async #book(
-    session: DbSession,
-    store: IdempotencyStore,
-    claim: Extract<ClaimResult, { kind: 'claimed' }>,
-    user: AuthUser,
-    body: CreateBookingBody,
-  ): Promise<BookingOutcome> {
-    const booking = await session.transaction(async (client) => {
-      const repo = new BookingRepository(client);
+  /**
+   * Books one room for every night of the stay, in ONE transaction on the key's claim: take a room
+   * for each night (never below zero), write the booking, payment, notification and prices paid;
+   * the claim stores the answer in the same transaction. Sold out throws E_SOLD_OUT (the route has
+   * it stored for replay).
+   */
+  async create(user: AuthUser, body: CreateBookingBody, claim: HeldClaim): Promise<Booking> {
+    return claim.transaction(async (tx) => {
+      const repo = this.#bookings(tx);
       const room = await repo.findRoomType(body.roomTypeId);
       if (!room) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
       assertNotPast(body.checkIn, room.today);
@@ -114,7 +65,8 @@ export class BookingService {
         });
       }
       const totalCents = taken.reduce((sum, n) => sum + n.priceCents, 0);
-      const payment = await this.#payments.authorize({
+      // A decision, not a call: nothing leaves the process while the nights are locked (see PaymentProvider).
+      const payment = this.#payments.decide({
         userId: user.id,
         amountCents: totalCents,
         currency: room.currency,
@@ -146,18 +98,13 @@ export class BookingService {
         createdAt: created.createdAt.toISOString(),
         cancelledAt: null,
       };
-      if (!(await store.complete(claim, 201, JSON.stringify(result)))) {
-        // A retry took the key over while this request was stuck: it books instead (rolled back here).
-        throw inProgress();
-      }
       return result;
-    });
-    return { status: 201, json: JSON.stringify(booking), replayed: false, bookingId: booking.id };
+    }, 201);
   }
 
   async get(user: AuthUser, bookingId: number): Promise<Booking> {
-    const booking = await this.#db.read((pool) =>
-      new BookingRepository(pool).findBooking(bookingId, user.id, user.role === 'admin'),
+    const booking = await this.#db.read((db) =>
+      this.#bookings(db).findBooking(bookingId, user.id, user.role === 'admin'),
     );
     if (!booking) throw appError('NOT_FOUND', `Booking ${bookingId} not found`);
     return booking;
@@ -169,8 +116,8 @@ export class BookingService {
    * cancelled booking again and changes nothing.
    */
   async cancel(user: AuthUser, bookingId: number): Promise<Booking> {
-    await this.#db.transaction(async (client) => {
-      const repo = new BookingRepository(client);
+    await this.#db.transaction(async (tx) => {
+      const repo = this.#bookings(tx);
       const locked = await repo.lockForCancel(bookingId, user.id);
       if (!locked) throw appError('NOT_FOUND', `Booking ${bookingId} not found`);
       if (locked.status === 'cancelled') return;
@@ -184,7 +131,7 @@ export class BookingService {
       }
       await repo.markCancelled(bookingId, user.id, (s) => this.#payments.cancelledStatus(s));
       await repo.returnRooms(locked.roomTypeId, locked.checkIn, locked.checkOut);
-      await offerFreedRooms(client, {
+      await offerFreedRooms(tx, {
         roomTypeId: locked.roomTypeId,
         checkIn: locked.checkIn,
         checkOut: locked.checkOut,
@@ -193,36 +140,8 @@ export class BookingService {
     return this.get(user, bookingId);
   }
 
-  async listMine(user: AuthUser, query: MyBookingsQuery): Promise<BookingPage> {
-    const { page, limit } = query;
-    const rows = await this.#db.read((pool) =>
-      new BookingRepository(pool).listForUser(user.id, query.status, limit + 1, (page - 1) * limit),
-    );
-    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+  async listMine(user: AuthUser, query: MyBookingsQuery): Promise<Page<Booking>> {
+    const rows = await this.#db.read((db) => this.#bookings(db).listForUser(user.id, query.status, query));
+    return toPage(rows, query);
   }
-}
-
-function settleClaim(claim: Exclude<ClaimResult, { kind: 'claimed' }>): BookingOutcome {
-  switch (claim.kind) {
-    case 'mismatch':
-      throw domainError('IDEMPOTENCY_MISMATCH', undefined, {
-        hint: 'Use a new Idempotency-Key for a different booking',
-      });
-    case 'in_progress':
-      throw inProgress();
-    case 'replay':
-      return {
-        status: claim.status,
-        json: claim.body,
-        replayed: true,
-        ...(claim.status === 201 ? { bookingId: (JSON.parse(claim.body) as { id: number }).id } : {}),
-      };
-  }
-}
-
-function inProgress(): AppError {
-  return domainError('IDEMPOTENCY_IN_PROGRESS', undefined, {
-    headers: { 'retry-after': '1' },
-    hint: 'Retry with the same key shortly to get the result',
-  });
 }

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { ErrorBodySchema } from '../../platform/http/index.ts';
 
 /** A row id: PostgreSQL `integer`, so anything above 2^31-1 is a 400, not a 500 from the driver. */
 export const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
@@ -18,11 +19,6 @@ export type IdParams = Static<typeof IdParams>;
 export const Page = Type.Integer({ minimum: 1, maximum: 1000, default: 1 });
 export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 });
 
-export const Stay = {
-  checkIn: IsoDate,
-  checkOut: IsoDate,
-};
-
 export const Money = Type.Integer({ description: 'Amount in the currency’s minor unit (cents)' });
 export const Currency = Type.String({ minLength: 3, maxLength: 3 });
 
@@ -39,16 +35,5 @@ export function Paged<T extends Parameters<typeof Type.Array>[0]>(item: T) {
   });
 }
 
-/** The standard error body (platform/http/error-handler.ts), for OpenAPI and replayed responses. */
-export const ErrorResponse = Type.Object({
-  success: Type.Literal(false),
-  error: Type.String(),
-  message: Type.String(),
-  statusCode: Type.Integer(),
-  code: Type.String(),
-  timestamp: Type.String(),
-  path: Type.String(),
-  requestId: Type.String(),
-  details: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
-  hint: Type.Optional(Type.String()),
-});
+/** The standard error body (platform/http/error-body.ts), for route schemas and the OpenAPI document. */
+export const ErrorResponse = ErrorBodySchema;

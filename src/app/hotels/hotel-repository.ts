@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable, QueryConfig, RepositoryFactory } from '../../platform/db/index.ts';
 import type { HotelDetail } from './detail-schema.ts';
 import type { HotelSearchItem } from './search-schema.ts';
 
@@ -31,7 +31,7 @@ const ORDER_BY: Record<HotelSearchFilter['sort'], string> = {
  * The text varies only with which filters are present, so each shape gets its own named prepared
  * statement (at most 2^5 x 4), and every shape has a plan that can use the indexes.
  */
-export function buildHotelSearch(f: HotelSearchFilter): pg.QueryConfig {
+export function buildHotelSearch(f: HotelSearchFilter): QueryConfig {
   const values: unknown[] = [];
   const param = (v: unknown) => {
     values.push(v);
@@ -127,8 +127,8 @@ FROM hotels h
 WHERE h.id = $1 AND h.is_active`;
 
 export class HotelRepository {
-  readonly #pool: Pick<pg.Pool, 'query'>;
-  constructor(pool: Pick<pg.Pool, 'query'>) {
+  readonly #pool: Queryable;
+  constructor(pool: Queryable) {
     this.#pool = pool;
   }
 
@@ -152,3 +152,6 @@ export class HotelRepository {
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const hotelRepository: RepositoryFactory<HotelRepository> = (db) => new HotelRepository(db);

@@ -8,10 +8,10 @@ export interface HotelRoutesOptions {
   readonly hotels: HotelService;
 }
 
-/** Mounted at /api/hotels. */
+/** Mounted at /api. */
 export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async (app, { hotels }) => {
   app.get(
-    '/search',
+    '/hotels/search',
     {
       schema: {
         tags: ['hotels'],
@@ -25,7 +25,7 @@ export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async 
 
   // A static segment wins over a parameter in Fastify's router, so /search never reaches this route.
   app.get(
-    '/:id',
+    '/hotels/:id',
     {
       schema: {
         tags: ['hotels'],

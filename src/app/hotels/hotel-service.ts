@@ -1,13 +1,21 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
+import { toPage } from '../common/paging.ts';
 import type { HotelDetail } from './detail-schema.ts';
-import { HotelRepository } from './hotel-repository.ts';
+import type { HotelRepository } from './hotel-repository.ts';
 import { type HotelSearchQuery, type HotelSearchResponse, MAX_SEARCH_WINDOW } from './search-schema.ts';
+
+export interface HotelServiceDeps {
+  readonly db: Database;
+  readonly hotels: RepositoryFactory<HotelRepository>;
+}
 
 export class HotelService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #hotels: RepositoryFactory<HotelRepository>;
+  constructor(deps: HotelServiceDeps) {
+    this.#db = deps.db;
+    this.#hotels = deps.hotels;
   }
 
   async search(query: HotelSearchQuery): Promise<HotelSearchResponse> {
@@ -23,7 +31,7 @@ export class HotelService {
       );
     }
     const rows = await this.#db.read((pool) =>
-      new HotelRepository(pool).search({
+      this.#hotels(pool).search({
         city: query.city?.trim(),
         minStars: query.stars,
         minRating: query.minRating,
@@ -34,11 +42,11 @@ export class HotelService {
         offset,
       }),
     );
-    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+    return toPage(rows, query);
   }
 
   async detail(id: number): Promise<HotelDetail> {
-    const hotel = await this.#db.read((pool) => new HotelRepository(pool).findDetail(id));
+    const hotel = await this.#db.read((pool) => this.#hotels(pool).findDetail(id));
     if (!hotel) throw appError('NOT_FOUND', `Hotel ${id} not found`);
     return hotel;
   }

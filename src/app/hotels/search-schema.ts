@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { Paged } from '../common/schemas.ts';
 
 export const SEARCH_SORTS = ['rating', 'price', 'stars', 'relevance'] as const;
 /** Deep pages cost a scan of everything before them; past this, narrow the search instead. */
@@ -50,10 +51,5 @@ export const HotelSearchItem = Type.Object({
 });
 export type HotelSearchItem = Static<typeof HotelSearchItem>;
 
-export const HotelSearchResponse = Type.Object({
-  data: Type.Array(HotelSearchItem),
-  page: Type.Integer(),
-  limit: Type.Integer(),
-  hasMore: Type.Boolean(),
-});
+export const HotelSearchResponse = Paged(HotelSearchItem);
 export type HotelSearchResponse = Static<typeof HotelSearchResponse>;

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
-
-type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+import type { Queryable } from '../../platform/db/index.ts';
 
 export const IDEMPOTENCY_TTL_HOURS = 24;
 /**
@@ -9,8 +7,6 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
  * lives (a frozen process); a claim whose connection is gone is taken over at once.
  */
 export const ABANDONED_CLAIM_SECONDS = 60;
-/** Printable ASCII without spaces, 1-255 characters. */
-export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 
 /** A claim's creation time in microseconds: every claim or takeover of a row sets created_at = now(). */
 const CLAIM_TOKEN = (alias: string) => `(extract(epoch FROM ${alias}.created_at) * 1000000)::bigint`;

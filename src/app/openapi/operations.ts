@@ -1,4 +1,4 @@
-import { ErrorCodes } from '../../platform/http/index.ts';
+import { ErrorCodes } from '../../platform/errors/index.ts';
 import { DomainErrors } from '../errors.ts';
 
 /** Every error a client can see, by catalogue name: the platform's and the booking domain's. */

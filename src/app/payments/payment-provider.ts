@@ -1,8 +1,9 @@
 /**
- * The payment port. A booking asks its provider for a payment decision inside the booking transaction;
- * the default provider takes nothing up front (the guest pays at the property), so nothing leaves the
- * process. Card providers (a later issue) must not make network calls while inventory rows are locked:
- * they will reserve (`pending`), call the provider outside the transaction, then confirm or release.
+ * The payment port. A booking asks its provider for a payment decision inside the booking transaction,
+ * so the decision is synchronous: nothing can leave the process while the inventory rows are locked
+ * (and the transaction may be retried). The default provider takes nothing up front (the guest pays at
+ * the property). Card providers (a later issue) decide `pending` here, call the provider outside the
+ * transaction, then confirm or release.
  */
 export type PaymentStatus =
   | 'pending'
@@ -29,7 +30,8 @@ export interface PaymentDecision {
 
 export interface PaymentProvider {
   readonly name: string;
-  authorize(request: PaymentRequest): Promise<PaymentDecision>;
+  /** The payment's first state, decided without I/O (it runs inside the booking transaction). */
+  decide(request: PaymentRequest): PaymentDecision;
   /** The status a payment moves to when its booking is cancelled. */
   cancelledStatus(current: PaymentStatus): PaymentStatus;
 }
@@ -37,7 +39,7 @@ export interface PaymentProvider {
 export class PayAtPropertyProvider implements PaymentProvider {
   readonly name = 'pay_at_property';
 
-  async authorize(): Promise<PaymentDecision> {
+  decide(): PaymentDecision {
     return { provider: this.name, status: 'due_at_property', providerRef: null };
   }
 

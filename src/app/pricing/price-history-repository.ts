@@ -1,7 +1,5 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
 import type { PriceHistory, PricePoint } from './price-history-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 interface PriceHistoryRow {
   readonly roomTypeId: number;
@@ -80,3 +78,7 @@ export class PriceHistoryRepository {
     return { roomTypeId: first.roomTypeId, currency: first.currency, from: first.from, to: first.to, points };
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const priceHistoryRepository: RepositoryFactory<PriceHistoryRepository> = (db) =>
+  new PriceHistoryRepository(db);

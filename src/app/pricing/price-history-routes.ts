@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { IdParams } from '../common/schemas.ts';
 import { PriceHistory, PriceHistoryQuery } from './price-history-schema.ts';
-import { PriceHistoryService } from './price-history-service.ts';
+import type { PriceHistoryService } from './price-history-service.ts';
 
 /** Mounted at /api. Anonymous. */
-export const priceHistoryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const prices = new PriceHistoryService(db);
-
+export const priceHistoryRoutes: FastifyPluginAsyncTypebox<{ prices: PriceHistoryService }> = async (
+  app,
+  { prices },
+) => {
   app.get(
     '/hotels/:id/price-history',
     {

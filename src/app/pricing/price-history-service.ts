@@ -1,7 +1,7 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
 import { validateRange } from '../common/stay.ts';
-import { PriceHistoryRepository } from './price-history-repository.ts';
+import type { PriceHistoryRepository } from './price-history-repository.ts';
 import {
   DEFAULT_HISTORY_DAYS,
   MAX_HISTORY_DAYS,
@@ -9,10 +9,17 @@ import {
   type PriceHistoryQuery,
 } from './price-history-schema.ts';
 
+export interface PriceHistoryServiceDeps {
+  readonly db: Database;
+  readonly prices: RepositoryFactory<PriceHistoryRepository>;
+}
+
 export class PriceHistoryService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #prices: RepositoryFactory<PriceHistoryRepository>;
+  constructor(deps: PriceHistoryServiceDeps) {
+    this.#db = deps.db;
+    this.#prices = deps.prices;
   }
 
   /** Prices recorded for a room type of the hotel between from and to (UTC days, both included). */
@@ -21,7 +28,7 @@ export class PriceHistoryService {
     // Both bounds given: fail before any query. Otherwise the defaults resolve in SQL (UTC today).
     if (from !== undefined && to !== undefined) validateRange(from, to, MAX_HISTORY_DAYS);
     const history = await this.#db.read((pool) =>
-      new PriceHistoryRepository(pool).forRoomType({
+      this.#prices(pool).forRoomType({
         hotelId,
         roomTypeId,
         from,

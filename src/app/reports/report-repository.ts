@@ -1,7 +1,5 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
 import type { BookingsReportRow, OccupancyReport, ReportGroup } from './report-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 /**
  * Listing every status (the CHECK constraint's full set) filters nothing, but lets PostgreSQL walk
@@ -117,3 +115,6 @@ export class ReportRepository {
     return rows[0] ?? null;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const reportRepository: RepositoryFactory<ReportRepository> = (db) => new ReportRepository(db);

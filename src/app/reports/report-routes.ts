@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { BEARER } from '../common/schemas.ts';
 import { BookingsReport, BookingsReportQuery, OccupancyQuery, OccupancyReport } from './report-schema.ts';
-import { ReportService } from './report-service.ts';
+import type { ReportService } from './report-service.ts';
 
-/** Mounted at /api/admin; admins only (anyone else gets 404, anonymous 401). */
-export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const reports = new ReportService(db);
-
+/** Mounted at /api; admins only (anyone else gets 404, anonymous 401). */
+export const reportRoutes: FastifyPluginAsyncTypebox<{ reports: ReportService }> = async (
+  app,
+  { reports },
+) => {
   app.get(
-    '/reports/bookings',
+    '/admin/reports/bookings',
     {
       onRequest: app.requireAdmin,
       schema: {
@@ -24,7 +24,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   );
 
   app.get(
-    '/reports/occupancy',
+    '/admin/reports/occupancy',
     {
       onRequest: app.requireAdmin,
       schema: {

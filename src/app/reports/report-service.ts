@@ -1,7 +1,7 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
 import { validateRange } from '../common/stay.ts';
-import { ReportRepository } from './report-repository.ts';
+import type { ReportRepository } from './report-repository.ts';
 import {
   type BookingsReport,
   type BookingsReportQuery,
@@ -11,10 +11,17 @@ import {
   type OccupancyReport,
 } from './report-schema.ts';
 
+export interface ReportServiceDeps {
+  readonly db: Database;
+  readonly reports: RepositoryFactory<ReportRepository>;
+}
+
 export class ReportService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #reports: RepositoryFactory<ReportRepository>;
+  constructor(deps: ReportServiceDeps) {
+    this.#db = deps.db;
+    this.#reports = deps.reports;
   }
 
   /** Bookings by check-in date in [from, to], grouped by day, hotel or city (and currency). */
@@ -22,7 +29,7 @@ export class ReportService {
     const { from, to, groupBy } = query;
     validateRange(from, to, MAX_REPORT_DAYS);
     const rows = await this.#db.read((pool) =>
-      new ReportRepository(pool).bookings(groupBy, from, to, MAX_REPORT_ROWS),
+      this.#reports(pool).bookings(groupBy, from, to, MAX_REPORT_ROWS),
     );
     return {
       from,
@@ -36,7 +43,7 @@ export class ReportService {
   async occupancy(query: OccupancyQuery): Promise<OccupancyReport> {
     const { hotelId, from, to } = query;
     validateRange(from, to, MAX_REPORT_DAYS);
-    const report = await this.#db.read((pool) => new ReportRepository(pool).occupancy(hotelId, from, to));
+    const report = await this.#db.read((pool) => this.#reports(pool).occupancy(hotelId, from, to));
     if (!report) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
     return { hotelId, from, to, ...report };
   }

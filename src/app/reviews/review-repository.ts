@@ -1,7 +1,6 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
+import { type PageRequest, pageWindow } from '../common/paging.ts';
 import type { Review, ReviewSort } from './review-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 interface ReviewRow {
   readonly hotelId: number;
@@ -112,16 +111,12 @@ export class ReviewRepository {
   }
 
   /** Up to `limit + 1` reviews (so the caller can tell if there is another page); undefined: no hotel. */
-  async list(
-    hotelId: number,
-    sort: ReviewSort,
-    limit: number,
-    offset: number,
-  ): Promise<Review[] | undefined> {
+  async list(hotelId: number, sort: ReviewSort, page: PageRequest): Promise<Review[] | undefined> {
+    const { fetch, offset } = pageWindow(page);
     const { rows } = await this.#db.query<ReviewRow>({
       name: `reviews_list_${sort}`,
       text: listText(sort),
-      values: [hotelId, limit + 1, offset],
+      values: [hotelId, fetch, offset],
     });
     if (rows.length === 0) return undefined;
     return rows.filter((row) => row.id !== null).map(toReview);
@@ -168,3 +163,6 @@ function toReview(row: ReviewRow): Review {
     author: { id: row.authorId, name: row.authorName },
   };
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const reviewRepository: RepositoryFactory<ReviewRepository> = (db) => new ReviewRepository(db);

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { currentUser } from '../auth/auth-plugin.ts';
 import { BEARER, IdParams } from '../common/schemas.ts';
 import { CreateReviewBody, Review, ReviewListQuery, ReviewPage } from './review-schema.ts';
-import { ReviewService } from './review-service.ts';
+import type { ReviewService } from './review-service.ts';
 
 /** Mounted at /api. Reading is anonymous; writing needs an access token. */
-export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const reviews = new ReviewService(db);
-
+export const reviewRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewService }> = async (
+  app,
+  { reviews },
+) => {
   app.get(
     '/hotels/:id/reviews',
     {

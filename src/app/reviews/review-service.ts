@@ -1,22 +1,27 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
+import { toPage } from '../common/paging.ts';
 import { domainError } from '../errors.ts';
-import { ReviewRepository } from './review-repository.ts';
+import type { ReviewRepository } from './review-repository.ts';
 import type { CreateReviewBody, Review, ReviewListQuery, ReviewPage } from './review-schema.ts';
+
+export interface ReviewServiceDeps {
+  readonly db: Database;
+  readonly reviews: RepositoryFactory<ReviewRepository>;
+}
 
 export class ReviewService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #reviews: RepositoryFactory<ReviewRepository>;
+  constructor(deps: ReviewServiceDeps) {
+    this.#db = deps.db;
+    this.#reviews = deps.reviews;
   }
 
   async list(hotelId: number, query: ReviewListQuery): Promise<ReviewPage> {
-    const { page, limit, sort } = query;
-    const rows = await this.#db.read((pool) =>
-      new ReviewRepository(pool).list(hotelId, sort, limit, (page - 1) * limit),
-    );
+    const rows = await this.#db.read((db) => this.#reviews(db).list(hotelId, query.sort, query));
     if (!rows) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
-    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+    return toPage(rows, query);
   }
 
   /**
@@ -25,7 +30,7 @@ export class ReviewService {
    */
   async create(hotelId: number, userId: number, body: CreateReviewBody): Promise<Review> {
     return this.#db.transaction(async (client) => {
-      const repo = new ReviewRepository(client);
+      const repo = this.#reviews(client);
       if (!(await repo.lockHotel(hotelId))) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
       const result = await repo.create({
         hotelId,

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../../platform/db/index.ts';
 
 /**
  * Tables loaded with hundreds of thousands of rows. Per-row foreign-key triggers and incremental
@@ -37,7 +37,7 @@ interface Ddl {
  * how to put them back. A rollback restores everything, since DDL is transactional.
  */
 export async function deferIndexesAndConstraints(
-  client: pg.PoolClient,
+  client: Queryable,
   tables: readonly string[],
   indexOnlyTables: readonly string[] = [],
 ): Promise<DeferredSchema> {

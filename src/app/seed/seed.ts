@@ -1,5 +1,5 @@
 import { createHash, scryptSync } from 'node:crypto';
-import type pg from 'pg';
+import type { Queryable, TransactionPool } from '../../platform/db/index.ts';
 import { seedBookings, seedInventory } from './bookings.ts';
 import { BULK_TABLES, deferIndexesAndConstraints, INDEX_ONLY_TABLES } from './bulk.ts';
 import { createPlan, seedHotels, seedRoomTypes, seedUsers } from './catalog.ts';
@@ -90,13 +90,13 @@ const STEPS = [
   'analyze',
 ] as const;
 
-export async function isDatabaseEmpty(pool: pg.Pool): Promise<boolean> {
+export async function isDatabaseEmpty(pool: Queryable): Promise<boolean> {
   const { rows } = await pool.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM hotels) AS empty');
   return rows[0]?.empty ?? true;
 }
 
 /** Empties every domain table and restarts its ids, so a following seedDatabase starts from scratch. */
-export async function resetDemoData(pool: pg.Pool): Promise<void> {
+export async function resetDemoData(pool: Queryable): Promise<void> {
   await pool.query(`TRUNCATE ${DOMAIN_TABLES.join(', ')} RESTART IDENTITY CASCADE`);
 }
 
@@ -108,7 +108,7 @@ export async function resetDemoData(pool: pg.Pool): Promise<void> {
  * @example
  * const result = await seedDatabase(pool, { scale: 'small', onProgress: (p) => console.error(p.step) });
  */
-export async function seedDatabase(pool: pg.Pool, options: SeedOptions): Promise<SeedResult> {
+export async function seedDatabase(pool: TransactionPool, options: SeedOptions): Promise<SeedResult> {
   const startedAt = performance.now();
   const size = SEED_SIZES[options.scale];
   if (!size)

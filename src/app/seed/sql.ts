@@ -1,9 +1,9 @@
-import type pg from 'pg';
+import type { Queryable } from '../../platform/db/index.ts';
 import type { SeedSize } from './sizes.ts';
 
 /** Everything a seeding step needs: the transaction's client and the knobs that make it reproducible. */
 export interface SeedContext {
-  readonly client: pg.PoolClient;
+  readonly client: Queryable;
   readonly seed: number;
   readonly size: SeedSize;
   /** 'YYYY-MM-DD'; first night of the inventory window. */

@@ -1,7 +1,6 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
+import { type PageRequest, pageWindow } from '../common/paging.ts';
 import type { Trip } from './trip-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 /**
  * Trips with their bookings: `inner` selects the trips (id, user_id, name, status, start_date, end_date,
@@ -90,12 +89,8 @@ SELECT EXISTS (SELECT 1 FROM t) AS "tripFound",
   }
 
   /** GET /me/trips: one page (plus one row, to tell whether another page exists), newest first. */
-  async listForUser(
-    userId: number,
-    status: string | undefined,
-    limit: number,
-    offset: number,
-  ): Promise<Trip[]> {
+  async listForUser(userId: number, status: string | undefined, page: PageRequest): Promise<Trip[]> {
+    const { fetch, offset } = pageWindow(page);
     const { rows } = await this.#db.query<Trip>({
       name: 'trips_list_for_user',
       text: tripsWithBookings(`
@@ -103,8 +98,11 @@ SELECT EXISTS (SELECT 1 FROM t) AS "tripFound",
   WHERE user_id = $1 AND ($2::text IS NULL OR status = $2::text)
   ORDER BY created_at DESC, id DESC
   LIMIT $3 OFFSET $4`),
-      values: [userId, status ?? null, limit + 1, offset],
+      values: [userId, status ?? null, fetch, offset],
     });
     return rows;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const tripRepository: RepositoryFactory<TripRepository> = (db) => new TripRepository(db);

@@ -1,14 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { currentUser } from '../auth/auth-plugin.ts';
 import { BEARER, IdParams } from '../common/schemas.ts';
 import { AttachBookingBody, CreateTripBody, MyTripsQuery, Trip, TripPage } from './trip-schema.ts';
-import { TripService } from './trip-service.ts';
+import type { TripService } from './trip-service.ts';
 
 /** Mounted at /api. */
-export const tripRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const trips = new TripService(db);
-
+export const tripRoutes: FastifyPluginAsyncTypebox<{ trips: TripService }> = async (app, { trips }) => {
   app.post(
     '/trips',
     {

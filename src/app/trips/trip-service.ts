@@ -1,8 +1,9 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
+import { toPage } from '../common/paging.ts';
 import { daysBetween } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
-import { TripRepository } from './trip-repository.ts';
+import type { TripRepository } from './trip-repository.ts';
 import {
   type CreateTripBody,
   MAX_TRIP_DAYS,
@@ -11,10 +12,17 @@ import {
   type TripPage,
 } from './trip-schema.ts';
 
+export interface TripServiceDeps {
+  readonly db: Database;
+  readonly trips: RepositoryFactory<TripRepository>;
+}
+
 export class TripService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #trips: RepositoryFactory<TripRepository>;
+  constructor(deps: TripServiceDeps) {
+    this.#db = deps.db;
+    this.#trips = deps.trips;
   }
 
   async create(userId: number, body: CreateTripBody): Promise<Trip> {
@@ -37,11 +45,8 @@ export class TripService {
       }
     }
     // One INSERT is atomic on its own: no BEGIN/COMMIT round trips.
-    return new TripRepository(this.#db.pool).create(
-      userId,
-      body.name.trim(),
-      startDate ?? null,
-      endDate ?? null,
+    return this.#db.write((db) =>
+      this.#trips(db).create(userId, body.name.trim(), startDate ?? null, endDate ?? null),
     );
   }
 
@@ -51,7 +56,7 @@ export class TripService {
    */
   async attachBooking(userId: number, tripId: number, bookingId: number): Promise<Trip> {
     return this.#db.transaction(async (client) => {
-      const repo = new TripRepository(client);
+      const repo = this.#trips(client);
       const { tripFound, bookingFound } = await repo.attachBooking(tripId, bookingId, userId);
       if (!tripFound) throw appError('NOT_FOUND', `Trip ${tripId} not found`);
       if (!bookingFound) throw appError('NOT_FOUND', `Booking ${bookingId} not found`);
@@ -62,10 +67,7 @@ export class TripService {
   }
 
   async listMine(userId: number, query: MyTripsQuery): Promise<TripPage> {
-    const { page, limit } = query;
-    const rows = await this.#db.read((pool) =>
-      new TripRepository(pool).listForUser(userId, query.status, limit, (page - 1) * limit),
-    );
-    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+    const rows = await this.#db.read((db) => this.#trips(db).listForUser(userId, query.status, query));
+    return toPage(rows, query);
   }
 }

@@ -1,8 +1,6 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
 import { ENTRY_COLUMNS } from '../waitlist/waitlist-repository.ts';
 import { DASHBOARD_LIMITS, type Dashboard } from './dashboard-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 /**
  * The whole dashboard in one statement: three bounded json_agg subqueries, each on an index that
@@ -66,3 +64,7 @@ export class DashboardRepository {
     return rows[0]!;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const dashboardRepository: RepositoryFactory<DashboardRepository> = (db) =>
+  new DashboardRepository(db);

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { currentUser } from '../auth/auth-plugin.ts';
 import { BEARER } from '../common/schemas.ts';
 import { Dashboard } from './dashboard-schema.ts';
-import { DashboardService } from './dashboard-service.ts';
+import type { DashboardService } from './dashboard-service.ts';
 
 /** Mounted at /api. */
-export const dashboardRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const dashboard = new DashboardService(db);
-
+export const dashboardRoutes: FastifyPluginAsyncTypebox<{ dashboard: DashboardService }> = async (
+  app,
+  { dashboard },
+) => {
   app.get(
     '/me/dashboard',
     {

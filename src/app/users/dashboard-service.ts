@@ -1,15 +1,22 @@
-import type { Database } from '../../platform/db/index.ts';
-import { DashboardRepository } from './dashboard-repository.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import type { DashboardRepository } from './dashboard-repository.ts';
 import type { Dashboard } from './dashboard-schema.ts';
+
+export interface DashboardServiceDeps {
+  readonly db: Database;
+  readonly dashboards: RepositoryFactory<DashboardRepository>;
+}
 
 export class DashboardService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #dashboards: RepositoryFactory<DashboardRepository>;
+  constructor(deps: DashboardServiceDeps) {
+    this.#db = deps.db;
+    this.#dashboards = deps.dashboards;
   }
 
   /** One statement whatever the user's history: every list is bounded in SQL. */
   async forUser(userId: number): Promise<Dashboard> {
-    return this.#db.read((pool) => new DashboardRepository(pool).forUser(userId));
+    return this.#db.read((pool) => this.#dashboards(pool).forUser(userId));
   }
 }

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../../platform/db/index.ts';
 import { nightsOf } from '../common/stay.ts';
 
 /** At most this many waiting entries are considered per freed stay (oldest first). */
@@ -36,7 +36,7 @@ interface Candidate {
  * });
  */
 export async function offerFreedRooms(
-  client: Pick<pg.PoolClient, 'query'>,
+  client: Queryable,
   freed: { roomTypeId: number; checkIn: string; checkOut: string },
 ): Promise<number[]> {
   const { rows } = await client.query<Candidate>({

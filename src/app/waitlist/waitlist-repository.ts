@@ -1,7 +1,6 @@
-import type pg from 'pg';
+import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
+import { type PageRequest, pageWindow } from '../common/paging.ts';
 import type { WaitlistEntry, WaitlistStatus } from './waitlist-schema.ts';
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 /** The public shape of an entry; needs `w` (waitlist), `rt` (room_types) and `h` (hotels) in scope. */
 export const ENTRY_COLUMNS = `w.id, w.room_type_id AS "roomTypeId", h.id AS "hotelId", h.name AS "hotelName",
@@ -104,9 +103,9 @@ LEFT JOIN w ON true`,
   async listForUser(
     userId: number,
     status: WaitlistStatus | undefined,
-    limit: number,
-    offset: number,
+    page: PageRequest,
   ): Promise<WaitlistEntry[]> {
+    const { fetch, offset } = pageWindow(page);
     const { rows } = await this.#db.query<WaitlistEntry>({
       name: 'waitlist_list_for_user',
       text: `
@@ -118,7 +117,7 @@ WHERE w.user_id = $1 AND ($2::text IS NULL OR w.status = $2::text)
 -- NULLS LAST as in waitlist_user_idx, so the index gives the order (created_at is NOT NULL anyway).
 ORDER BY w.created_at DESC NULLS LAST, w.id DESC
 LIMIT $3 OFFSET $4`,
-      values: [userId, status ?? null, limit + 1, offset],
+      values: [userId, status ?? null, fetch, offset],
     });
     return rows;
   }
@@ -145,3 +144,6 @@ SELECT t.status, EXISTS (SELECT 1 FROM u) AS cancelled FROM t`,
     return rows[0] ?? null;
   }
 }
+
+/** Builds the repository on a pool, connection or transaction (the composition root wires it in). */
+export const waitlistRepository: RepositoryFactory<WaitlistRepository> = (db) => new WaitlistRepository(db);

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Database } from '../../platform/db/index.ts';
 import { currentUser } from '../auth/auth-plugin.ts';
 import { BEARER, IdParams } from '../common/schemas.ts';
 import { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } from './waitlist-schema.ts';
-import { WaitlistService } from './waitlist-service.ts';
+import type { WaitlistService } from './waitlist-service.ts';
 
 /** Mounted at /api. Offers are made by `offerFreedRooms` (waitlist-offers.ts) when a booking is cancelled. */
-export const waitlistRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  const waitlist = new WaitlistService(db);
-
+export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService }> = async (
+  app,
+  { waitlist },
+) => {
   app.post(
     '/waitlist',
     {

@@ -1,14 +1,22 @@
-import type { Database } from '../../platform/db/index.ts';
-import { appError } from '../../platform/http/index.ts';
+import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
+import { appError } from '../../platform/errors/index.ts';
+import { toPage } from '../common/paging.ts';
 import { assertNotPast, validateStay } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
-import { WaitlistRepository } from './waitlist-repository.ts';
+import type { WaitlistRepository } from './waitlist-repository.ts';
 import type { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } from './waitlist-schema.ts';
+
+export interface WaitlistServiceDeps {
+  readonly db: Database;
+  readonly waitlist: RepositoryFactory<WaitlistRepository>;
+}
 
 export class WaitlistService {
   readonly #db: Database;
-  constructor(db: Database) {
-    this.#db = db;
+  readonly #waitlist: RepositoryFactory<WaitlistRepository>;
+  constructor(deps: WaitlistServiceDeps) {
+    this.#db = deps.db;
+    this.#waitlist = deps.waitlist;
   }
 
   /**
@@ -19,7 +27,7 @@ export class WaitlistService {
   async join(userId: number, body: JoinWaitlistBody): Promise<WaitlistEntry> {
     validateStay(body.checkIn, body.checkOut);
     // One statement, atomic on its own (the partial unique index settles concurrent duplicates).
-    const outcome = await new WaitlistRepository(this.#db.pool).insertIfAllowed({ userId, ...body });
+    const outcome = await this.#db.write((db) => this.#waitlist(db).insertIfAllowed({ userId, ...body }));
     if (!outcome) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
     if (body.guests > outcome.capacity) {
       throw domainError('CAPACITY_EXCEEDED', `This room type takes at most ${outcome.capacity} guests`, {
@@ -43,11 +51,8 @@ export class WaitlistService {
   }
 
   async listMine(userId: number, query: MyWaitlistQuery): Promise<WaitlistPage> {
-    const { page, limit } = query;
-    const rows = await this.#db.read((pool) =>
-      new WaitlistRepository(pool).listForUser(userId, query.status, limit, (page - 1) * limit),
-    );
-    return { data: rows.slice(0, limit), page, limit, hasMore: rows.length > limit };
+    const rows = await this.#db.read((db) => this.#waitlist(db).listForUser(userId, query.status, query));
+    return toPage(rows, query);
   }
 
   /**
@@ -55,7 +60,7 @@ export class WaitlistService {
    * booked or has expired is no longer in the queue and cannot be cancelled (409).
    */
   async cancel(userId: number, id: number): Promise<void> {
-    const outcome = await new WaitlistRepository(this.#db.pool).cancel(id, userId);
+    const outcome = await this.#db.write((db) => this.#waitlist(db).cancel(id, userId));
     if (!outcome) throw appError('NOT_FOUND', `Waitlist entry ${id} not found`);
     if (outcome.cancelled || outcome.status === 'cancelled') return;
     throw appError('CONFLICT', `Waitlist entry ${id} is ${outcome.status} and can no longer be cancelled`);

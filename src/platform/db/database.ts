@@ -3,7 +3,9 @@ import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded.ts';
 import type { EmbeddedServerStatus } from './embedded-supervisor.ts';
+import { type MigrationStatus, migrationStatus, runMigrations } from './migrate.ts';
 import { createPool, type PoolStats, poolStats } from './pool.ts';
+import type { Queryable, Transaction } from './queryable.ts';
 import {
   BrokenConnectionError,
   runTransaction,
@@ -13,16 +15,24 @@ import {
 import { retryTransientRead } from './transient.ts';
 
 /**
- * The database handle the rest of the app receives: one pool, plus the embedded server when
- * no DATABASE_URL was given. Read replicas plug in here later (reads vs writes).
+ * The database port the app receives: reads, writes, transactions and sessions on one pool, plus the
+ * embedded server when no DATABASE_URL was given. App code goes through these methods with the
+ * owned `Queryable`/`Transaction` types and never reaches the driver (npm run check enforces it);
+ * read replicas will plug in behind `read` (reads vs writes).
  */
 export interface Database {
+  /** The driver pool, for platform tools (migrations, seeding, tests); never for app code. */
   readonly pool: pg.Pool;
   /** Where the pool points, without the password. */
   readonly target: string;
   readonly embedded: boolean;
-  /** Runs an idempotent read, retrying transient failures (bounded by DB_QUERY_RETRIES). */
-  read<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T>;
+  /**
+   * Runs an idempotent read, retrying transient failures (bounded by DB_QUERY_RETRIES). Reads may be
+   * sent to a replica once replicas exist.
+   */
+  read<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
+  /** Runs single-statement writes on the primary (not retried: a lost reply may hide a commit). */
+  write<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
   /**
    * Re-runs `fn` as a whole after a transient failure (a lost connection, a server restarting), with
    * backoff, bounded by DB_QUERY_RETRIES. Only for work that is safe to repeat whatever the failed
@@ -32,8 +42,11 @@ export interface Database {
    * `fn` gets the attempt number (0 first).
    */
   idempotent<T>(fn: (attempt: number) => Promise<T>): Promise<T>;
-  /** BEGIN ... COMMIT on the primary; retried as a whole on serialization failure or deadlock. */
-  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * BEGIN ... COMMIT on the primary; retried as a whole on serialization failure or deadlock, so the
+   * body does no outbound I/O. `tx.onCommit` registers work for after the commit (see Transaction).
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Runs `fn` on one dedicated primary connection: its statements and transactions run in order on
    * the same server session, so session state (an advisory lock) lasts from one to the next. The
@@ -41,6 +54,10 @@ export interface Database {
    * called. Whatever session state `fn` creates, it must undo before returning.
    */
   session<T>(fn: (session: DbSession) => Promise<T>): Promise<T>;
+  /** Applies the migrations in `folder` (see runMigrations) and reports where the database stands. */
+  migrate(folder: string): Promise<MigrationStatus>;
+  /** How many of the migrations in `folder` are applied; no writes. */
+  migrationStatus(folder: string): Promise<MigrationStatus>;
   /** One round-trip, in ms; throws on failure. Callers bound it (health checks run under a timeout). */
   ping(): Promise<number>;
   stats(): PoolStats;
@@ -57,10 +74,9 @@ export interface Database {
 }
 
 /** One dedicated connection, lent by `Database.session`. */
-export interface DbSession {
-  readonly query: pg.PoolClient['query'];
+export interface DbSession extends Queryable {
   /** BEGIN ... COMMIT on this connection (see `withTransaction`). */
-  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Closes the connection instead of returning it to the pool (its session state is unknown). */
   discard(reason: Error): void;
 }
@@ -83,6 +99,8 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
   }
   const pool = createPool(url, config, log);
   let closing: Promise<void> | undefined;
+  const onHookError = (err: unknown) =>
+    log.error({ err }, 'a commit hook failed (the transaction committed)');
   const retryTransient = <T>(fn: () => Promise<T>, what: string) =>
     retryTransientRead(fn, {
       retries: config.readRetries,
@@ -97,15 +115,19 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
       let attempt = 0;
       return retryTransient(() => fn(attempt++), 'idempotent write');
     },
-    transaction: (fn, options) => withTransaction(pool, fn, options),
+    write: (fn) => fn(pool),
+    migrate: (folder) => runMigrations(pool, folder, logger),
+    migrationStatus: (folder) => migrationStatus(pool, folder),
+    transaction: (fn, options) => withTransaction(pool, fn, { onHookError, ...options }),
     async session(fn) {
       const client = await pool.connect();
+      const connection: Queryable = client;
       let broken: Error | undefined;
       const session: DbSession = {
-        query: client.query.bind(client) as pg.PoolClient['query'],
+        query: (query, values) => connection.query(query, values),
         async transaction(body, options) {
           try {
-            return await runTransaction(client, body, options);
+            return await runTransaction(client, body, { onHookError, ...options });
           } catch (err) {
             if (!(err instanceof BrokenConnectionError)) throw err;
             broken = err;

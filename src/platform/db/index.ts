@@ -4,12 +4,20 @@ export type { EmbeddedPostgresHandle } from './embedded.ts';
 export { isProcessRunning, startEmbeddedPostgres } from './embedded.ts';
 export type { MigrationStatus } from './migrate.ts';
 export { migrationStatus, runMigrations } from './migrate.ts';
-export { isPgError, translatePgError } from './pg-errors.ts';
+export { isPgError, isUniqueViolation, translatePgError } from './pg-errors.ts';
 export type { PoolStats } from './pool.ts';
 export { createPool, pgTypes, poolStats } from './pool.ts';
 export type {
+  CommitHook,
+  Queryable,
+  QueryConfig,
+  QueryResult,
+  RepositoryFactory,
+  Transaction,
+} from './queryable.ts';
+export type {
   IsolationLevel,
-  TransactionClient,
+  PooledConnection,
   TransactionOptions,
   TransactionPool,
 } from './transaction.ts';

@@ -1,4 +1,4 @@
-import { type AppError, appError } from '../http/errors.ts';
+import { appError, type ErrorTranslator } from '../errors/index.ts';
 import { isTransientDbError } from './transient.ts';
 
 interface PgErrorLike {
@@ -20,10 +20,20 @@ export function isPgError(err: unknown): err is PgErrorLike {
 }
 
 /**
- * Maps a PostgreSQL error to a catalogued AppError. Constraint names are reported, values are not
+ * True when `err` is PostgreSQL's unique violation (23505), of `constraint` when one is named: how app
+ * code tells "already exists" from other failures without knowing SQLSTATEs.
+ */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  return (
+    isPgError(err) && err.code === '23505' && (constraint === undefined || err.constraint === constraint)
+  );
+}
+
+/**
+ * Maps a PostgreSQL error to a catalogued AppError (an ErrorTranslator for the HTTP error handler). Constraint names are reported, values are not
  * (a unique violation's DETAIL holds the conflicting value, which may be personal data).
  */
-export function translatePgError(err: unknown): AppError | undefined {
+export const translatePgError: ErrorTranslator = (err) => {
   if (!isPgError(err)) return undefined;
   const constraint = err.constraint
     ? [{ message: `constraint ${err.constraint}`, constraint: err.constraint }]
@@ -65,4 +75,4 @@ export function translatePgError(err: unknown): AppError | undefined {
       }
       return undefined;
   }
-}
+};

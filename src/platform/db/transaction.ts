@@ -1,12 +1,14 @@
-import type pg from 'pg';
+import type { CommitHook, Queryable, Transaction } from './queryable.ts';
 
-/** The part of a pg Pool a transaction needs (a Pool, or a test double over one). */
-export interface TransactionPool {
-  connect(): Promise<pg.PoolClient>;
+/** A checked-out connection: statements, and giving it back (discarded when `err` is set). */
+export interface PooledConnection extends Queryable {
+  release(err?: Error | boolean): void;
 }
 
-/** The part of a checked-out connection a transaction runs on. */
-export type TransactionClient = Pick<pg.PoolClient, 'query'>;
+/** The part of a pool a transaction needs (a pg Pool satisfies it). */
+export interface TransactionPool {
+  connect(): Promise<PooledConnection>;
+}
 
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -17,6 +19,8 @@ export interface TransactionOptions {
    * which PostgreSQL raises before anything committed. Default 2.
    */
   readonly retries?: number;
+  /** Told about a commit hook that threw (the transaction had committed). Default: ignored. */
+  readonly onHookError?: (err: unknown) => void;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -36,7 +40,9 @@ export class BrokenConnectionError extends Error {
 
 /**
  * Runs `fn` inside BEGIN ... COMMIT on one pooled connection; any throw rolls back and rethrows.
- * `fn` may run more than once (see `retries`), so it must not have side effects outside the database.
+ * `fn` may run more than once (see `retries`), so it must have no effect outside the database: no
+ * outbound call (HTTP, SMTP, a provider SDK), which would also hold the transaction's row locks for
+ * the call's duration. Work that must follow the commit goes in `tx.onCommit(...)`.
  *
  * @example
  * const id = await withTransaction(pool, async (client) => {
@@ -47,7 +53,7 @@ export class BrokenConnectionError extends Error {
  */
 export async function withTransaction<T>(
   pool: TransactionPool,
-  fn: (client: pg.PoolClient) => Promise<T>,
+  fn: (tx: Transaction) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
@@ -70,19 +76,27 @@ export async function withTransaction<T>(
  * after the transaction, and session state such as advisory locks, share it). Retries reuse the
  * connection. Throws `BrokenConnectionError` when the connection can no longer be used.
  */
-export async function runTransaction<C extends TransactionClient, T>(
-  client: C,
-  fn: (client: C) => Promise<T>,
+export async function runTransaction<T>(
+  client: Queryable,
+  fn: (tx: Transaction) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
   const retries = options.retries ?? 2;
   const begin = options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : 'BEGIN';
   for (let attempt = 0; ; attempt++) {
+    // Each attempt collects its own hooks: those of a rolled-back attempt are never run.
+    const hooks: CommitHook[] = [];
+    const tx: Transaction = {
+      query: (query, values) => client.query(query, values),
+      onCommit: (hook) => {
+        hooks.push(hook);
+      },
+    };
+    let result: T;
     try {
       await client.query(begin);
-      const result = await fn(client);
+      result = await fn(tx);
       await client.query('COMMIT');
-      return result;
     } catch (err) {
       try {
         await client.query('ROLLBACK');
@@ -93,5 +107,13 @@ export async function runTransaction<C extends TransactionClient, T>(
       if (code && RETRYABLE.has(code) && attempt < retries) continue;
       throw err;
     }
+    for (const hook of hooks) {
+      try {
+        await hook();
+      } catch (err) {
+        options.onHookError?.(err);
+      }
+    }
+    return result;
   }
 }

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import { type ErrorBody, errorBody } from './error-handler.ts';
-import { type AppError, appError } from './errors.ts';
+import { type AppError, appError } from '../errors/index.ts';
+import type { ErrorBody } from './error-body.ts';
+import { errorBody } from './error-handler.ts';
 
 /** What is known of the request a socket is receiving, once Fastify has seen its headers. */
 interface InFlight {

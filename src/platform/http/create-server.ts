@@ -8,11 +8,11 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../config/index.ts';
+import { appError, type ErrorTranslator } from '../errors/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
 import { ClientErrors } from './client-errors.ts';
 import { errorBody, registerErrorHandling } from './error-handler.ts';
-import { appError } from './errors.ts';
 import { registerJsonBodyParser } from './json-body.ts';
 import { RouteMethods } from './route-methods.ts';
 import { requestValidatorCompiler } from './validation.ts';
@@ -29,6 +29,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export interface HttpServerOptions {
   /** An existing pino logger; otherwise one is made from `config.log`. */
   readonly logger?: FastifyBaseLogger;
+  /** How the adapters in use turn their failures into catalogued errors (e.g. translatePgError). */
+  readonly errorTranslators?: readonly ErrorTranslator[];
 }
 
 /**
@@ -144,7 +146,11 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     );
   });
 
-  registerErrorHandling(app, { exposeStack: config.env === 'development', routeMethods });
+  registerErrorHandling(app, {
+    exposeStack: config.env === 'development',
+    routeMethods,
+    ...(options.errorTranslators ? { translators: options.errorTranslators } : {}),
+  });
   return app;
 }
 

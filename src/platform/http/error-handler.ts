@@ -1,23 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { translatePgError } from '../db/pg-errors.ts';
-import { AppError, appError, type ErrorDetail } from './errors.ts';
+import { AppError, appError, type ErrorDetail, type ErrorTranslator } from '../errors/index.ts';
+import type { ErrorBody } from './error-body.ts';
 import type { RouteMethods } from './route-methods.ts';
-
-/** The one error body every endpoint returns. */
-export interface ErrorBody {
-  success: false;
-  error: string;
-  message: string;
-  statusCode: number;
-  code: string;
-  timestamp: string;
-  path: string;
-  requestId: string;
-  details?: readonly ErrorDetail[];
-  hint?: string;
-  stack?: string;
-}
 
 const FASTIFY_CODES: Record<string, Parameters<typeof appError>[0]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
@@ -27,16 +12,22 @@ const FASTIFY_CODES: Record<string, Parameters<typeof appError>[0]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION',
 };
 
+export interface ErrorHandlingOptions {
+  readonly exposeStack: boolean;
+  readonly routeMethods?: RouteMethods;
+  /** The adapters' translations of their own failures (PostgreSQL errors, ...), tried in order. */
+  readonly translators?: readonly ErrorTranslator[];
+}
+
 /**
- * Installs the error and not-found handlers: every failure leaves as `ErrorBody`, PostgreSQL errors
- * are translated, 5xx are logged with their cause and never expose internals outside development.
+ * Installs the error and not-found handlers: every failure leaves as `ErrorBody`, adapters' errors
+ * are translated by the translators they provide, 5xx are logged with their cause and never expose
+ * internals outside development.
  */
-export function registerErrorHandling(
-  app: FastifyInstance,
-  options: { exposeStack: boolean; routeMethods?: RouteMethods },
-): void {
+export function registerErrorHandling(app: FastifyInstance, options: ErrorHandlingOptions): void {
+  const translators = options.translators ?? [];
   app.setErrorHandler((err: FastifyError | Error, request, reply) => {
-    const appErr = toAppError(err);
+    const appErr = toAppError(err, translators);
     if (appErr.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: appErr.code, statusCode: appErr.statusCode }, appErr.message);
     if (appErr.headers) reply.headers(appErr.headers);
@@ -70,12 +61,12 @@ export function errorBody(request: Pick<FastifyRequest, 'id' | 'url'>, err: AppE
     timestamp: new Date().toISOString(),
     path: request.url,
     requestId: String(request.id),
-    ...(err.details ? { details: err.details } : {}),
+    ...(err.details ? { details: [...err.details] } : {}),
     ...(err.hint ? { hint: err.hint } : {}),
   };
 }
 
-function toAppError(err: FastifyError | Error): AppError {
+function toAppError(err: FastifyError | Error, translators: readonly ErrorTranslator[]): AppError {
   if (err instanceof AppError) return err;
   const fe = err as FastifyError;
   if (fe.validation) {
@@ -88,8 +79,10 @@ function toAppError(err: FastifyError | Error): AppError {
       },
     );
   }
-  const pg = translatePgError(err);
-  if (pg) return pg;
+  for (const translate of translators) {
+    const translated = translate(err);
+    if (translated) return translated;
+  }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return appError(mapped, fe.message, { cause: err });
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

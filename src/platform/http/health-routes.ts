@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { appError } from '../errors/index.ts';
 import { errorBody } from './error-handler.ts';
-import { appError } from './errors.ts';
 import { HealthSchema, LivenessSchema, ReadinessSchema } from './health-schema.ts';
 import type { Lifecycle } from './lifecycle.ts';
 

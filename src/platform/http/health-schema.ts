@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { ErrorBodySchema } from './error-body.ts';
 
 /*
  * Route schemas of the probes, for the OpenAPI document. The probes keep serializing with JSON.stringify
@@ -6,16 +7,11 @@ import Type from 'typebox';
  * response schema would make fast-json-stringify drop or coerce what it does not list.
  */
 
-/** The standard error fields (error-handler.ts `ErrorBody`) every probe's 503 carries beside its report. */
+/** The standard error fields (error-body.ts) every probe's 503 carries beside its report. */
 const ErrorFields = {
-  success: Type.Literal(false),
-  error: Type.String(),
-  message: Type.String(),
+  ...ErrorBodySchema.properties,
   statusCode: Type.Literal(503),
   code: Type.Literal('E_UNAVAILABLE'),
-  timestamp: Type.String({ format: 'date-time' }),
-  path: Type.String(),
-  requestId: Type.String(),
 };
 
 const LifecycleStateSchema = Type.Union([

@@ -1,9 +1,8 @@
 export type { HttpServer, HttpServerOptions } from './create-server.ts';
 export { createHttpServer } from './create-server.ts';
-export type { ErrorBody } from './error-handler.ts';
+export type { ErrorBody } from './error-body.ts';
+export { ErrorBodySchema } from './error-body.ts';
 export { errorBody } from './error-handler.ts';
-export type { AppErrorOptions, CatalogEntry, ErrorCodeName, ErrorDetail } from './errors.ts';
-export { AppError, appError, catalogError, ErrorCodes } from './errors.ts';
 export type { DependencyStatus, HealthCheck, HealthOptions, LivenessCheck } from './health-routes.ts';
 export { healthRoutes } from './health-routes.ts';
 export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';

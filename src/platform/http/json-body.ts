@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appError } from './errors.ts';
+import { appError } from '../errors/index.ts';
 
 /**
  * Replaces Fastify's JSON body parser (keeping its prototype-poisoning protection) with one that

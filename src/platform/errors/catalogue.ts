@@ -1,6 +1,7 @@
 /**
- * The error catalogue: every error a client can see has a stable code and one HTTP status.
- * Domain modules add their own entries by subclassing AppError (e.g. E_SOLD_OUT).
+ * The error catalogue: every error a client can see has a stable code and one HTTP status. Domain
+ * modules keep catalogues of their own (CatalogEntry) and build errors from them with catalogError.
+ * Below every other platform folder: adapters (db, cache, queue) build these errors, http renders them.
  */
 export interface ErrorDetail {
   readonly field?: string;
@@ -91,6 +92,13 @@ export interface CatalogEntry {
 export function catalogError(entry: CatalogEntry, message?: string, options?: AppErrorOptions): AppError {
   return new AppError(entry.code, entry.status, message ?? entry.message, options);
 }
+
+/**
+ * Turns an adapter's own failure (a driver error) into a catalogued error, or undefined when it is not
+ * one of its own. Each adapter exports one; the composition root hands them to the HTTP error handler,
+ * which knows no driver.
+ */
+export type ErrorTranslator = (err: unknown) => AppError | undefined;
 
 /** Builds a catalogued platform error; `message` overrides the default text. */
 export function appError(name: ErrorCodeName, message?: string, options?: AppErrorOptions): AppError {
