@@ -29,8 +29,8 @@ export class AvailabilityService {
   async forHotel(hotelId: number, query: HotelAvailabilityQuery): Promise<HotelAvailability> {
     const { checkIn, checkOut, guests } = query;
     validateStay(checkIn, checkOut);
-    const found = await this.#db.read((pool) =>
-      this.#availability(pool).forHotel(hotelId, checkIn, checkOut, guests),
+    const found = await this.#db.read((db) =>
+      this.#availability(db).forHotel(hotelId, checkIn, checkOut, guests),
     );
     if (!found) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
     assertNotPast(checkIn, found.today);
@@ -52,7 +52,7 @@ export class AvailabilityService {
     body.items.forEach((item, i) => {
       validateStay(item.checkIn, item.checkOut, `items.${i}`);
     });
-    const rows = await this.#db.read((pool) => this.#availability(pool).batch(body.items, body.guests));
+    const rows = await this.#db.read((db) => this.#availability(db).batch(body.items, body.guests));
     rows.forEach((row, i) => {
       if (row.today !== null) assertNotPast(row.checkIn, row.today, `items.${i}.checkIn`);
     });

@@ -30,8 +30,8 @@ export class HotelService {
         },
       );
     }
-    const rows = await this.#db.read((pool) =>
-      this.#hotels(pool).search({
+    const rows = await this.#db.read((db) =>
+      this.#hotels(db).search({
         city: query.city?.trim(),
         minStars: query.stars,
         minRating: query.minRating,
@@ -46,7 +46,7 @@ export class HotelService {
   }
 
   async detail(id: number): Promise<HotelDetail> {
-    const hotel = await this.#db.read((pool) => this.#hotels(pool).findDetail(id));
+    const hotel = await this.#db.read((db) => this.#hotels(db).findDetail(id));
     if (!hotel) throw appError('NOT_FOUND', `Hotel ${id} not found`);
     return hotel;
   }

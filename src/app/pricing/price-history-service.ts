@@ -27,8 +27,8 @@ export class PriceHistoryService {
     const { roomTypeId, from, to, limit } = query;
     // Both bounds given: fail before any query. Otherwise the defaults resolve in SQL (UTC today).
     if (from !== undefined && to !== undefined) validateRange(from, to, MAX_HISTORY_DAYS);
-    const history = await this.#db.read((pool) =>
-      this.#prices(pool).forRoomType({
+    const history = await this.#db.read((db) =>
+      this.#prices(db).forRoomType({
         hotelId,
         roomTypeId,
         from,

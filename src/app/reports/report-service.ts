@@ -28,9 +28,7 @@ export class ReportService {
   async bookings(query: BookingsReportQuery): Promise<BookingsReport> {
     const { from, to, groupBy } = query;
     validateRange(from, to, MAX_REPORT_DAYS);
-    const rows = await this.#db.read((pool) =>
-      this.#reports(pool).bookings(groupBy, from, to, MAX_REPORT_ROWS),
-    );
+    const rows = await this.#db.read((db) => this.#reports(db).bookings(groupBy, from, to, MAX_REPORT_ROWS));
     return {
       from,
       to,
@@ -43,7 +41,7 @@ export class ReportService {
   async occupancy(query: OccupancyQuery): Promise<OccupancyReport> {
     const { hotelId, from, to } = query;
     validateRange(from, to, MAX_REPORT_DAYS);
-    const report = await this.#db.read((pool) => this.#reports(pool).occupancy(hotelId, from, to));
+    const report = await this.#db.read((db) => this.#reports(db).occupancy(hotelId, from, to));
     if (!report) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
     return { hotelId, from, to, ...report };
   }

@@ -17,6 +17,6 @@ export class DashboardService {
 
   /** One statement whatever the user's history: every list is bounded in SQL. */
   async forUser(userId: number): Promise<Dashboard> {
-    return this.#db.read((pool) => this.#dashboards(pool).forUser(userId));
+    return this.#db.read((db) => this.#dashboards(db).forUser(userId));
   }
 }
