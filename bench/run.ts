@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
-import type { SeedScale } from '../src/app/seed/seed.ts';
+import { SEED_SCALES, type SeedScale } from '../src/platform/config/index.ts';
 import {
   cloneDatabase,
   DB_PREFIX,
@@ -51,7 +51,7 @@ import {
 import { type ServerProcess, startServer } from './lib/servers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const SCALES: readonly SeedScale[] = ['small', 'medium', 'large'];
+const SCALES: readonly SeedScale[] = SEED_SCALES;
 
 const USAGE = `Usage: npm run bench -- [options]
   --quick               small dataset, 2 short rounds, no scaling curve (< 3 min)

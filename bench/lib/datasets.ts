@@ -3,8 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_DIR } from '../../src/app/build-app.ts';
-import { type SeedScale, seedDatabase } from '../../src/app/seed/seed.ts';
+import { seedDatabase } from '../../src/app/seed/seed.ts';
 import { progressReporter } from '../../src/cli/progress.ts';
+import type { SeedScale } from '../../src/platform/config/index.ts';
 import { redactUrl, runMigrations, startEmbeddedPostgres } from '../../src/platform/db/index.ts';
 import type { Logger } from '../../src/platform/observability/logger.ts';
 
