@@ -87,6 +87,9 @@ export async function migrationsDigest(): Promise<string> {
 }
 
 export const templateName = (scale: SeedScale, seed: number) => `${DB_PREFIX}_tpl_${scale}_s${seed}`;
+/** The two copies of the template a run compares: keys only, and the real schema. */
+export const BEFORE_DB = `${DB_PREFIX}_before`;
+export const AFTER_DB = `${DB_PREFIX}_after`;
 
 /**
  * A migrated, seeded, analysed template database for (scale, seed), seeded with `today` as the first
