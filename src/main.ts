@@ -1,11 +1,18 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { buildApp, MIGRATIONS_DIR } from './app/build-app.ts';
-import { isDatabaseEmpty, resetDemoData, type SeedScale, seedDatabase } from './app/seed/seed.ts';
+import { isDatabaseEmpty, resetDemoData, seedDatabase } from './app/seed/seed.ts';
 import { cliLogger } from './cli/logger.ts';
 import { progressReporter } from './cli/progress.ts';
 import { createAdminCommand, createAdminInput } from './cli/users.ts';
-import { type Config, ConfigError, configMarkdownTable, loadConfig } from './platform/config/index.ts';
+import {
+  type Config,
+  ConfigError,
+  configMarkdownTable,
+  loadConfig,
+  SEED_SCALES,
+  type SeedScale,
+} from './platform/config/index.ts';
 import { openDatabase, runMigrations } from './platform/db/index.ts';
 import { installSignalHandlers, watchParentExit } from './platform/http/index.ts';
 
@@ -27,8 +34,6 @@ Commands:
   help                          Show this text.
 
 Configuration comes from environment variables (and ./.env); see README.md.`;
-
-const SCALES: readonly SeedScale[] = ['small', 'medium', 'large'];
 
 /**
  * Started by an npm script (`npm start`): npm sets npm_lifecycle_event for the scripts it runs. Not
@@ -77,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'db' && sub === 'seed') {
     const scale = values.scale as SeedScale;
     const seed = Number(values.seed);
-    if (!SCALES.includes(scale)) return usageError(`--scale must be one of ${SCALES.join(', ')}`);
+    if (!SEED_SCALES.includes(scale)) return usageError(`--scale must be one of ${SEED_SCALES.join(', ')}`);
     if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1)
       return usageError('--seed must be a whole number');
     return seedCommand(config, scale, seed, values.reset);

@@ -631,12 +631,13 @@ describe('auth', () => {
       }
     });
 
-    it('when the occupancy report exists, then a user gets 404 and an admin gets past authentication', async (t) => {
+    it('when a user and an admin ask for the occupancy report, then the user gets 404 and the admin gets past authentication', async () => {
       const url = '/api/admin/reports/occupancy?hotelId=1&from=2026-01-01&to=2026-01-02';
-      if (!app.hasRoute({ method: 'GET', url: '/api/admin/reports/occupancy' })) {
-        t.skip('GET /api/admin/reports/occupancy is not implemented yet (reports module in progress)');
-        return;
-      }
+      // A missing route fails the test rather than skipping it: a skip would hide a lost route.
+      assert.ok(
+        app.hasRoute({ method: 'GET', url: '/api/admin/reports/occupancy' }),
+        'GET /api/admin/reports/occupancy is not registered',
+      );
       assertError(await app.inject({ method: 'GET', url }), 401, 'E_UNAUTHORIZED');
       assertError(await app.inject({ method: 'GET', url, headers: user.headers }), 404, 'E_ROUTE_NOT_FOUND');
       const res = await app.inject({ method: 'GET', url, headers: admin.headers });

@@ -3,8 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_DIR } from '../../src/app/build-app.ts';
-import { type SeedScale, seedDatabase } from '../../src/app/seed/seed.ts';
+import { seedDatabase } from '../../src/app/seed/seed.ts';
 import { progressReporter } from '../../src/cli/progress.ts';
+import type { SeedScale } from '../../src/platform/config/index.ts';
 import { redactUrl, runMigrations, startEmbeddedPostgres } from '../../src/platform/db/index.ts';
 import type { Logger } from '../../src/platform/observability/logger.ts';
 
@@ -86,6 +87,9 @@ export async function migrationsDigest(): Promise<string> {
 }
 
 export const templateName = (scale: SeedScale, seed: number) => `${DB_PREFIX}_tpl_${scale}_s${seed}`;
+/** The two copies of the template a run compares: keys only, and the real schema. */
+export const BEFORE_DB = `${DB_PREFIX}_before`;
+export const AFTER_DB = `${DB_PREFIX}_after`;
 
 /**
  * A migrated, seeded, analysed template database for (scale, seed), seeded with `today` as the first

@@ -236,6 +236,17 @@ describe('loadConfig', () => {
   });
 });
 
+describe('settings', () => {
+  it('when the rows are declared, then no two share a variable or a place in the config', () => {
+    const envs = settings.map((s) => s.env);
+    const paths = settings.map((s) => s.path);
+    assert.equal(new Set(envs).size, envs.length, `duplicate variable in ${envs.join(', ')}`);
+    assert.equal(new Set(paths).size, paths.length, `duplicate path in ${paths.join(', ')}`);
+    // A path that is a prefix of another would replace that row's object with a value.
+    for (const p of paths) assert.ok(!paths.some((q) => q.startsWith(`${p}.`)), `${p} is also a parent`);
+  });
+});
+
 describe('configMarkdownTable', () => {
   it('when rendered, then it has a header and exactly one row per setting', () => {
     const lines = configMarkdownTable().split('\n');

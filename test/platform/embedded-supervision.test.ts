@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,19 +36,6 @@ async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 30_00
 async function kill9(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
   await until(`postmaster ${pid} to die`, async () => !isProcessRunning(pid));
-}
-
-/** Listens on 127.0.0.1:port as soon as the dead postmaster has let it go. */
-async function occupy(port: number): Promise<Server> {
-  for (;;) {
-    const server = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) return server;
-    await sleep(5);
-  }
 }
 
 // Kills the app's own embedded PostgreSQL (started here in a temporary folder), never a shared server.
@@ -130,11 +116,16 @@ describe('when the embedded PostgreSQL dies under the app', () => {
   });
 
   it('then /healthz fails while it cannot come back within DB_EMBEDDED_MAX_DOWNTIME_MS, and recovers when it can', async () => {
-    const port = app.innkeep.db.embeddedStatus() && Number(new URL(app.innkeep.db.target).port);
-    assert.ok(port);
-    await kill9(await postmasterPid(dataDir));
-    const squatter = await occupy(port); // every restart attempt now fails: the port is taken
+    // Every restart attempt fails while the data folder is away (the running server is unaffected:
+    // PostgreSQL works inside its data folder through relative paths). Moved before the kill, so no
+    // restart can win a race against it.
+    const pgDir = join(dataDir, 'pg');
+    const aside = join(dataDir, 'pg-away');
+    const pid = await postmasterPid(dataDir);
+    await rename(pgDir, aside);
+    let restored = false;
     try {
+      await kill9(pid);
       const health = await app.inject('/health');
       assert.equal(health.statusCode, 503);
       assert.equal(health.json().checks.database.error, 'failed (EMBEDDED_RESTARTING)');
@@ -150,8 +141,10 @@ describe('when the embedded PostgreSQL dies under the app', () => {
       assert.equal(body.code, 'E_UNAVAILABLE');
       assert.equal(body.status, 'failing');
       assert.match(body.message, /embedded PostgreSQL has been down for \d+ s/);
+      await rename(aside, pgDir);
+      restored = true;
     } finally {
-      await new Promise((resolve) => squatter.close(resolve));
+      if (!restored) await rename(aside, pgDir).catch(() => undefined);
     }
     await until('liveness to recover', async () => (await app.inject('/healthz')).statusCode === 200);
     await until('a booking to succeed', async () => (await book(41)).statusCode === 201);

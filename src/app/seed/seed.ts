@@ -1,16 +1,16 @@
 import { createHash, scryptSync } from 'node:crypto';
+import type { SeedScale } from '../../platform/config/index.ts';
 import type { Queryable, TransactionPool } from '../../platform/db/index.ts';
 import { seedBookings, seedInventory } from './bookings.ts';
 import { BULK_TABLES, deferIndexesAndConstraints, INDEX_ONLY_TABLES } from './bulk.ts';
 import { createPlan, seedHotels, seedRoomTypes, seedUsers } from './catalog.ts';
 import { seedNotifications, seedPayments, seedTrips, seedWaitlist } from './extras.ts';
 import { seedPriceHistory, seedReviews } from './reviews.ts';
-import type { SeedScale } from './sizes.ts';
 import { SEED_SIZES } from './sizes.ts';
 import type { SeedContext } from './sql.ts';
 import { uniformFactory } from './sql.ts';
 
-export type { SeedScale, SeedSize } from './sizes.ts';
+export type { SeedSize } from './sizes.ts';
 export { SEED_SIZES } from './sizes.ts';
 
 export interface SeedProgress {

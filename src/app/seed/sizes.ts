@@ -1,4 +1,4 @@
-export type SeedScale = 'small' | 'medium' | 'large';
+import type { SeedScale } from '../../platform/config/index.ts';
 
 export interface SeedSize {
   readonly hotels: number;

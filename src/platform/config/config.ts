@@ -1,55 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
-import { type LOG_LEVELS, type SEED_SCALES, type Setting, settings } from './settings.ts';
+import type { ConfigOf, Setting } from './setting.ts';
+import { type LOG_LEVELS, type SEED_SCALES, settings } from './settings.ts';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** The demo data sizes (`innkeep db seed --scale`, `DB_SEED_ON_EMPTY`, the bench). */
 export type SeedScale = (typeof SEED_SCALES)[number];
 
-export interface Config {
-  readonly env: 'development' | 'production' | 'test';
-  readonly http: {
-    readonly host: string;
-    readonly port: number;
-    readonly trustProxy: boolean;
-    readonly bodyLimitBytes: number;
-    readonly requestTimeoutMs: number;
-    readonly shutdownDrainDelayMs: number;
-    readonly shutdownTimeoutMs: number;
-  };
-  readonly log: { readonly level: LogLevel };
-  readonly db: DbConfig;
-  readonly auth: AuthConfig;
-}
-
-export interface AuthConfig {
-  /** Absent: generated once and persisted under the data directory. */
-  readonly jwtSecret: string | undefined;
-  readonly accessTokenTtlS: number;
-  readonly refreshTokenTtlDays: number;
-  readonly loginMaxFailures: number;
-  readonly loginMaxFailuresPerIp: number;
-  readonly loginThrottleWindowS: number;
-}
-
-export interface DbConfig {
-  /** Absent: the app starts an embedded PostgreSQL under `dataDir`. */
-  readonly url: string | undefined;
-  readonly dataDir: string;
-  readonly poolMax: number;
-  readonly idleTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly statementTimeoutMs: number;
-  readonly readRetries: number;
-  readonly slowQueryWarnMs: number;
-  readonly slowQueryDebugMs: number;
-  readonly migrateOnStart: boolean;
-  readonly seedOnEmpty: SeedScale | 'none';
-  /** Liveness fails once the embedded server has been down (and not restarted) this long. */
-  readonly embeddedMaxDowntimeMs: number;
-}
+/** The typed, frozen configuration: its shape and types come from the rows in `settings.ts`. */
+export type Config = ConfigOf<typeof settings>;
+export type DbConfig = Config['db'];
+export type AuthConfig = Config['auth'];
 
 export interface ConfigIssue {
   readonly variable: string;
@@ -93,59 +56,22 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   // A variable that is present but undefined must not hide the .env file's value.
   for (const [name, value] of Object.entries(options.env ?? process.env))
     if (value !== undefined) env[name] = value;
-  const raw: Record<string, unknown> = {};
+  const config: Record<string, unknown> = {};
   const issues: ConfigIssue[] = [];
   for (const setting of settings) {
     const text = env[setting.env];
-    if (text === undefined || text === '') {
-      if (setting.default !== undefined) raw[setting.env] = setting.default;
-      continue;
+    let value: unknown = setting.default;
+    if (text !== undefined && text !== '') {
+      value = coerce(setting.schema, text);
+      if (!Value.Check(setting.schema, value)) {
+        issues.push({ variable: setting.env, value: text, message: describe(setting) });
+        continue;
+      }
     }
-    const value = coerce(setting.schema, text);
-    if (!Value.Check(setting.schema, value)) {
-      issues.push({ variable: setting.env, value: text, message: describe(setting) });
-      continue;
-    }
-    raw[setting.env] = value;
+    place(config, setting.path, setting.toValue(value));
   }
   if (issues.length > 0) throw new ConfigError(issues);
-  const get = <T>(name: string) => raw[name] as T;
-  const config: Config = {
-    env: get('NODE_ENV'),
-    http: {
-      host: get('HOST'),
-      port: get('PORT'),
-      trustProxy: get('TRUST_PROXY'),
-      bodyLimitBytes: get('HTTP_BODY_LIMIT_BYTES'),
-      requestTimeoutMs: get('HTTP_REQUEST_TIMEOUT_MS'),
-      shutdownDrainDelayMs: get('SHUTDOWN_DRAIN_DELAY_MS'),
-      shutdownTimeoutMs: get('SHUTDOWN_TIMEOUT_MS'),
-    },
-    log: { level: get('LOG_LEVEL') },
-    db: {
-      url: get('DATABASE_URL'),
-      dataDir: resolve(get<string>('INNKEEP_DATA_DIR')),
-      poolMax: get('DB_POOL_MAX'),
-      idleTimeoutMs: get('DB_POOL_IDLE_TIMEOUT_MS'),
-      connectTimeoutMs: get('DB_CONNECT_TIMEOUT_MS'),
-      statementTimeoutMs: get('DB_STATEMENT_TIMEOUT_MS'),
-      readRetries: get('DB_QUERY_RETRIES'),
-      slowQueryWarnMs: get('DB_SLOW_QUERY_WARN_MS'),
-      slowQueryDebugMs: get('DB_SLOW_QUERY_DEBUG_MS'),
-      migrateOnStart: get('DB_MIGRATE_ON_START'),
-      seedOnEmpty: get('DB_SEED_ON_EMPTY'),
-      embeddedMaxDowntimeMs: get('DB_EMBEDDED_MAX_DOWNTIME_MS'),
-    },
-    auth: {
-      jwtSecret: get('JWT_SECRET'),
-      accessTokenTtlS: get('ACCESS_TOKEN_TTL_S'),
-      refreshTokenTtlDays: get('REFRESH_TOKEN_TTL_DAYS'),
-      loginMaxFailures: get('LOGIN_MAX_FAILURES'),
-      loginMaxFailuresPerIp: get('LOGIN_MAX_FAILURES_PER_IP'),
-      loginThrottleWindowS: get('LOGIN_THROTTLE_WINDOW_S'),
-    },
-  };
-  return deepFreeze(config);
+  return deepFreeze(config as Config);
 }
 
 /** The configuration table for the README, generated from the settings list. */
@@ -155,6 +81,18 @@ export function configMarkdownTable(): string {
       `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${String(s.default)}\``} | ${s.description} |`,
   );
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** Sets `target.a.b.c` for the path `'a.b.c'`, creating the objects on the way. */
+function place(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop() as string;
+  let node = target;
+  for (const key of keys) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[last] = value;
 }
 
 function readEnvFile(file: string | false): Record<string, string> {

@@ -8,3 +8,4 @@ export type {
   SeedScale,
 } from './config.ts';
 export { ConfigError, configMarkdownTable, loadConfig } from './config.ts';
+export { SEED_SCALES } from './settings.ts';

@@ -1,0 +1,28 @@
+// `npm run cycles` (part of `npm run check`): fails on any import cycle in src, bench and scripts.
+// Type-only imports count too: they do not run, but they tie the modules together all the same, and
+// a cycle made of them becomes a runtime one as soon as one of its imports carries a value.
+export default {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'A module reaches itself through its imports.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-folders',
+      comment:
+        'Two folders import each other (e.g. src/platform/db and src/platform/http), even through different files: folders have a direction (ARCHITECTURE.md).',
+      severity: 'error',
+      scope: 'folder',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
