@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
 import { ERROR_FIELDS, queryCount, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createTestDatabase, lockWaiters, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
@@ -252,17 +252,6 @@ describe('bookings', () => {
       const key = randomUUID();
       const rt = hotel.roomTypes[0]!;
       const body = { roomTypeId: rt.id, ...stay(16, 1), guests: 1 };
-      const waiting = async (n: number) => {
-        for (let i = 0; i < 200; i++) {
-          const { rows } = await db.pool.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          if (rows[0].n >= n) return;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        assert.fail(`${n} requests never waited for the inventory lock`);
-      };
       const blocker = await db.pool.connect();
       try {
         await blocker.query('BEGIN');
@@ -271,14 +260,14 @@ describe('bookings', () => {
           body.checkIn,
         ]);
         const first = book(alice, body, key);
-        await waiting(1);
+        await lockWaiters(db.pool, 1, 2000);
         // The first request looks abandoned (its claim is older than ABANDONED_CLAIM_SECONDS): a retry takes it over.
         await db.pool.query(
           `UPDATE idempotency_keys SET created_at = created_at - interval '2 minutes' WHERE user_id = $1 AND key = $2`,
           [alice.id, key],
         );
         const second = book(alice, body, key);
-        await waiting(2);
+        await lockWaiters(db.pool, 2, 2000);
         await blocker.query('COMMIT');
         const answers = await Promise.all([first, second]);
         const { rows } = await db.pool.query(

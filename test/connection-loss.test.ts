@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '../src/app/build-app.ts';
 import { assertError, startTestApp } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createTestDatabase, lockWaiters, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
@@ -114,18 +114,6 @@ describe('when PostgreSQL drops the app connections', () => {
     assert.equal(await advisoryLocks(), 0, 'no idempotency lock outlives its request');
   });
 
-  /** Waits until `n` backends of this database wait for a lock. */
-  const lockWaiters = async (n: number) => {
-    for (let i = 0; i < 500; i++) {
-      const { rows } = await db.pool.query(
-        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if (rows.length >= n) return;
-      await sleep(10);
-    }
-    assert.fail(`${n} lock waiter(s) never appeared`);
-  };
-
   /**
    * Holds the stay's night so a booking to `base` waits inside its transaction, then terminates every
    * connection of the app (idle ones too, as in a failover). `during` runs before the night is released.
@@ -144,7 +132,7 @@ describe('when PostgreSQL drops the app connections', () => {
         body.checkIn,
       ]);
       const answer = book(body, key, base);
-      await lockWaiters(1);
+      await lockWaiters(db.pool, 1);
       assert.ok((await terminateAppBackends()) > 0);
       await during(answer);
       await blocker.query('ROLLBACK');
@@ -162,7 +150,7 @@ describe('when PostgreSQL drops the app connections', () => {
     const body = { roomTypeId: rt.id, checkIn: isoDate(20), checkOut: isoDate(21), guests: 1 };
     const key = randomUUID();
     // The retry claims the key again (the dead connection's lock is gone) and waits for the night.
-    const res = await killMidTransaction(address, body, key, () => lockWaiters(1));
+    const res = await killMidTransaction(address, body, key, () => lockWaiters(db.pool, 1));
     assert.equal(res.status, 201, await res.text());
     const replay = await book(body, key);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');

@@ -62,3 +62,19 @@ export async function createTestDatabase(
     },
   };
 }
+
+/**
+ * Resolves once at least `n` backends of the pool's database are waiting for a lock (a request queued
+ * behind a test's blocking transaction); fails the test after about `timeoutMs`.
+ */
+export async function lockWaiters(pool: pg.Pool, n: number, timeoutMs = 5000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 10; i++) {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if ((rows[0]?.n ?? 0) >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${n} backend(s) never waited for a lock`);
+}
