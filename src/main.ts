@@ -108,14 +108,16 @@ async function main(argv: string[]): Promise<number> {
 async function start(config: Config): Promise<number> {
   const logger = cliLogger(config);
   const app = await buildApp(config, { logger, deferReady: true });
-  const stop = installSignalHandlers(app, app.innkeep.lifecycle, {
+  const requestShutdown = installSignalHandlers(app, app.innkeep.lifecycle, {
     drainDelayMs: config.http.shutdownDrainDelayMs,
     timeoutMs: config.http.shutdownTimeoutMs,
   });
   if (runByNpm) {
+    // With a process-group signal (systemd, Ctrl-C) npm's shell dies beside us while we already
+    // drain: the trigger then does nothing, so the drain is not cut short.
     watchParentExit(() => {
-      logger.warn('npm, which started Innkeep, exited without passing its signal on: shutting down');
-      stop('npm exited');
+      logger.warn('npm, which started Innkeep, exited: shutting down (if no signal did already)');
+      requestShutdown('npm exited');
     });
   }
   const { db } = app.innkeep;

@@ -325,6 +325,24 @@ describe('auth', () => {
       }
     });
 
+    it('when more logins than LOGIN_MAX_FAILURES_PER_IP arrive at once from one address and succeed, then the overflow waits a second, not the window', async () => {
+      const strict = await startTestApp(db.url, { LOGIN_MAX_FAILURES_PER_IP: '5' });
+      try {
+        const address = '203.0.113.91';
+        const users = await Promise.all(Array.from({ length: 12 }, () => registerUser(app)));
+        const results = await Promise.all(users.map((u) => login(u.email, u.password, address, strict)));
+        const throttled = results.filter((r) => r.statusCode === 429);
+        assert.equal(results.filter((r) => r.statusCode === 200).length + throttled.length, 12);
+        assert.ok(throttled.length > 0, 'more in flight than the limit');
+        for (const r of throttled) assert.equal(r.headers['retry-after'], '1', r.body);
+        // Nothing failed, so once the burst has settled the address is not blocked.
+        const again = await login(users[0]!.email, users[0]!.password, address, strict);
+        assert.equal(again.statusCode, 200, again.body);
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('when one address fails LOGIN_MAX_FAILURES_PER_IP times over several accounts, then that address gets 429', async () => {
       const strict = await startTestApp(db.url, { LOGIN_MAX_FAILURES_PER_IP: '3' });
       try {

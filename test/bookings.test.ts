@@ -342,10 +342,15 @@ describe('bookings', () => {
       const missing = await book(alice, body, null);
       assert.equal(missing.statusCode, 400);
       assert.equal((missing.json() as { code: string }).code, 'E_IDEMPOTENCY_KEY_REQUIRED');
-      const long = await book(alice, body, 'k'.repeat(256));
-      assert.equal(long.statusCode, 400);
-      const spaced = await book(alice, body, 'has space');
-      assert.equal(spaced.statusCode, 400);
+      for (const key of ['k'.repeat(256), 'has space', 'tab\there', '']) {
+        const res = await book(alice, body, key);
+        assert.equal(res.statusCode, 400, res.body);
+        assert.equal(
+          (res.json() as { code: string }).code,
+          'E_IDEMPOTENCY_KEY_REQUIRED',
+          JSON.stringify(key),
+        );
+      }
     });
   });
 

@@ -98,7 +98,8 @@ describe('innkeep CLI', () => {
 });
 
 describe('npm start', () => {
-  it('when a supervisor sends SIGTERM to npm (which does not pass it on), then Innkeep still shuts down gracefully', async () => {
+  /** `npm start` in a fresh data folder (its own process group when `detached`), once it is ready. */
+  const startNpm = async (env: Record<string, string> = {}, detached = false) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-npm-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const npm = spawnCapture('npm', ['start', '--silent'], {
@@ -109,11 +110,10 @@ describe('npm start', () => {
         HOST: '127.0.0.1',
         DB_SEED_ON_EMPTY: 'none',
         LOG_LEVEL: 'info',
+        ...env,
       }),
+      detached,
     });
-    // 'close' (what `exited` waits for) comes once every process holding npm's stdout has exited:
-    // npm and Innkeep.
-    const closed = npm.exited;
     const deadline = Date.now() + 60_000;
     while (!npm.out().includes('Innkeep is ready at')) {
       assert.ok(
@@ -123,16 +123,33 @@ describe('npm start', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const appPid = Number(/"pid":(\d+)/.exec(npm.out())?.[1]);
-    const postmaster = await postmasterPid(dataDir);
-    npm.child.kill('SIGTERM');
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
+    return { npm, appPid, postmaster: await postmasterPid(dataDir) };
+  };
+
+  /** Waits until every process holding npm's stdout has exited ('close'); fails if Innkeep lives on. */
+  const stopped = async (npm: ReturnType<typeof spawnCapture>, appPid: number) => {
+    await Promise.race([npm.exited, new Promise((r) => setTimeout(r, 15_000))]);
     if (isProcessRunning(appPid)) {
       process.kill(appPid, 'SIGKILL');
       assert.fail(`Innkeep (pid ${appPid}) was left running: ${npm.out().slice(-500)}`);
     }
-    assert.match(npm.out(), /npm, which started Innkeep, exited without passing its signal on/);
+  };
+
+  it('when a supervisor sends SIGTERM to npm (which does not pass it on), then Innkeep still shuts down gracefully', async () => {
+    const { npm, appPid, postmaster } = await startNpm();
+    npm.child.kill('SIGTERM');
+    await stopped(npm, appPid);
+    assert.match(npm.out(), /npm, which started Innkeep, exited: shutting down/);
     assert.match(npm.out(), /"msg":"shutdown complete"/);
     assert.ok(!isProcessRunning(postmaster), 'embedded PostgreSQL stopped with it');
+  });
+
+  it('when SIGTERM goes to the whole process group (systemd, Ctrl-C), then npm exiting does not cut the drain short', async () => {
+    const { npm, appPid } = await startNpm({ SHUTDOWN_DRAIN_DELAY_MS: '1500' }, true);
+    process.kill(-npm.child.pid!, 'SIGTERM');
+    await stopped(npm, appPid);
+    assert.match(npm.out(), /"msg":"shutdown complete"/);
+    assert.doesNotMatch(npm.out(), /second signal/);
   });
 });
 

@@ -187,6 +187,32 @@ describe('when PostgreSQL drops the app connections', () => {
     }
   });
 
+  it('then a claim statement that times out while waiting for its row does not leave its lock on a pooled connection', async () => {
+    const rt = hotel.roomTypes[0]!;
+    const body = { roomTypeId: rt.id, checkIn: isoDate(47), checkOut: isoDate(48), guests: 1 };
+    const key = randomUUID();
+    const quick = await startTestApp(db.url, { DB_STATEMENT_TIMEOUT_MS: '300' });
+    const blocker = await db.pool.connect();
+    try {
+      const base = await quick.listen({ host: '127.0.0.1', port: 0 });
+      assert.equal((await book(body, key, base)).status, 201);
+      // The key's row is locked elsewhere: the retry's claim takes the key's advisory lock, then
+      // waits for the row until its statement timeout.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE', [
+        alice.id,
+        key,
+      ]);
+      const res = await book(body, key, base);
+      assert.equal(res.status, 503, await res.text());
+      assert.equal(await advisoryLocks(), 0, 'the connection that may hold the lock was discarded');
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+      await quick.close();
+    }
+  });
+
   it('then no request path leaves an idempotency lock on a pooled connection', async () => {
     const rt = hotel.roomTypes[1]!;
     const key = randomUUID();

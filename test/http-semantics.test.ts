@@ -71,7 +71,13 @@ describe('HTTP semantics of the API', () => {
     const left = await emptyJson('DELETE', `/api/waitlist/${(joined.json() as { id: number }).id}`);
     assert.equal(left.statusCode, 204, left.body);
     // A route that takes a body still says it is missing.
-    assertError(await emptyJson('POST', '/api/bookings'), 400);
+    const needsBody = await app.inject({
+      method: 'POST',
+      url: '/api/bookings',
+      headers: { ...alice.headers, 'idempotency-key': randomUUID(), 'content-type': 'application/json' },
+      payload: '',
+    });
+    assertError(needsBody, 400, 'E_BAD_JSON');
   });
 
   it('when an id or a number is not plain decimal digits, then 400 naming it, never another resource', async () => {

@@ -148,7 +148,7 @@ async function loadPhase(
 }
 
 /** Parsed JSON equality; for writes, ids and timestamps (different rows on each side) are ignored. */
-export function sameBody(a: string, b: string, writes: boolean): boolean {
+function sameBody(a: string, b: string, writes: boolean): boolean {
   try {
     const strip = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(strip);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../platform/config/index.ts';
 import { type Database, openDatabase, translatePgError } from '../platform/db/index.ts';
-import { createHttpServer, healthRoutes, Lifecycle } from '../platform/http/index.ts';
+import { createHttpServer, type HttpServer, healthRoutes, Lifecycle } from '../platform/http/index.ts';
 import type { Logger } from '../platform/observability/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
@@ -67,11 +67,19 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   const lifecycle = new Lifecycle();
   const db = await openDatabase(config.db, app.log);
   try {
-    if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
+    await mount(app, config, db, lifecycle);
   } catch (err) {
+    // Nothing else would stop the embedded server (its child process would keep this one alive).
     await db.close();
     throw err;
   }
+  if (!options.deferReady) lifecycle.markReady();
+  return app;
+}
+
+/** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
+async function mount(app: HttpServer, config: Config, db: Database, lifecycle: Lifecycle): Promise<void> {
+  if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   app.decorate('innkeep', { config, db, lifecycle });
   app.addHook('onClose', async () => {
     await db.close();
@@ -119,8 +127,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(reportRoutes, { ...api, reports: services.reports });
 
   await app.ready();
-  if (!options.deferReady) lifecycle.markReady();
-  return app;
 }
 
 /**

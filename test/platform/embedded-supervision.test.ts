@@ -126,6 +126,11 @@ describe('when the embedded PostgreSQL dies under the app', () => {
     let restored = false;
     try {
       await kill9(pid);
+      // The exit reaches the supervisor when Node reaps the child, a moment after the kill.
+      await until(
+        'the supervisor to see the exit',
+        async () => app.innkeep.db.embeddedStatus()?.state === 'restarting',
+      );
       const health = await app.inject('/health');
       assert.equal(health.statusCode, 503);
       assert.equal(health.json().checks.database.error, 'failed (EMBEDDED_RESTARTING)');

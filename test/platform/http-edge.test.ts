@@ -125,6 +125,16 @@ describe('HTTP edge: what the parser, the router and the body parser reject', ()
       { schema: { body: Type.Object({ name: Type.String() }, { additionalProperties: false }) } },
       async (request) => ({ name: request.body.name }),
     );
+    // Answers before reading the body, as authentication does.
+    app.post(
+      '/t/guarded',
+      {
+        onRequest: async (_request, reply) => {
+          await reply.code(401).send({ denied: true });
+        },
+      },
+      async () => ({ reached: true }),
+    );
     app.get('/t/slow', async () => {
       await sleep(300);
       return { slow: true };
@@ -198,6 +208,14 @@ describe('HTTP edge: what the parser, the router and the body parser reject', ()
         `cut after ${Math.round(res.elapsedMs)} ms`,
       );
     }
+  });
+
+  it('when a request is answered before its slow body has arrived, then it gets no second (408) response', async () => {
+    const head =
+      'POST /t/guarded HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n';
+    const { text } = await raw(port, head, { bytes: Buffer.from('x'.repeat(200)), everyMs: 100 });
+    assert.match(text, /^HTTP\/1\.1 401 /);
+    assert.equal(text.split('HTTP/1.1 ').length - 1, 1, `one response only: ${text}`);
   });
 
   it('when headers arrive one byte per 100 ms, then 408 in the standard body within the request timeout', async () => {

@@ -17,7 +17,7 @@ export async function postmasterPid(dataDir: string): Promise<number> {
 export function spawnCapture(
   command: string,
   args: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {},
 ) {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let stdout = '';

@@ -127,7 +127,8 @@ export class AuthService {
       const failures = await repo.recentLoginFailures(email, ip, this.#config.loginThrottleWindowS);
       const inFlight = this.#inFlight.get(ip) ?? 0;
       const accountFull = failures.account >= this.#config.loginMaxFailures;
-      if (accountFull || failures.ip + inFlight >= this.#config.loginMaxFailuresPerIp) {
+      const addressFull = failures.ip >= this.#config.loginMaxFailuresPerIp;
+      if (accountFull || addressFull) {
         const retryAfter = accountFull
           ? Math.max(1, this.#config.loginThrottleWindowS - failures.oldestAccountFailureAgeS)
           : this.#config.loginThrottleWindowS;
@@ -136,6 +137,15 @@ export class AuthService {
           'login throttled',
         );
         throw domainError('TOO_MANY_ATTEMPTS', undefined, { headers: { 'retry-after': String(retryAfter) } });
+      }
+      // Not failures (yet): attempts still checking a password, which might all fail. Past the limit
+      // they are a burst to wait out, not a block: a second later they have settled either way (a
+      // busy NAT's successful logins then pass, a guessing burst has recorded its failures).
+      if (failures.ip + inFlight >= this.#config.loginMaxFailuresPerIp) {
+        this.#log.warn({ ip, ipFailures: failures.ip, inFlight }, 'login burst throttled');
+        throw domainError('TOO_MANY_ATTEMPTS', 'Too many logins at once from this address; retry shortly', {
+          headers: { 'retry-after': '1' },
+        });
       }
       this.#inFlight.set(ip, inFlight + 1);
     });

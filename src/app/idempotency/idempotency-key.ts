@@ -6,19 +6,21 @@ const KEY_CHARACTERS = '[\\x21-\\x7E]';
 const KEY_MAX_LENGTH = 255;
 const KEY = new RegExp(`^${KEY_CHARACTERS}{1,${KEY_MAX_LENGTH}}$`);
 
+/** The key's format as JSON Schema, for the OpenAPI document (see IdempotencyHeaders). */
+export const IDEMPOTENCY_KEY_FORMAT = {
+  minLength: 1,
+  maxLength: KEY_MAX_LENGTH,
+  pattern: `^${KEY_CHARACTERS}+$`,
+} as const;
+
 /**
- * The `Idempotency-Key` header for a route's schema. Optional here so a missing or malformed key is
- * answered with E_IDEMPOTENCY_KEY_REQUIRED by `idempotencyKey`, not a generic E_VALIDATION; the
- * OpenAPI document marks it required (openapi/operations.ts).
+ * The `Idempotency-Key` header for a route's schema: any text, so that a missing or malformed key is
+ * answered by `idempotencyKey` with E_IDEMPOTENCY_KEY_REQUIRED rather than a generic E_VALIDATION. The
+ * OpenAPI document adds the format and marks it required (openapi/operations.ts).
  */
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: KEY_MAX_LENGTH,
-      pattern: `^${KEY_CHARACTERS}+$`,
-      description: 'A unique key per booking attempt (e.g. a UUID); retries reuse it.',
-    }),
+    Type.String({ description: 'A unique key per booking attempt (e.g. a UUID); retries reuse it.' }),
   ),
 });
 

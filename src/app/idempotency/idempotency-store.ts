@@ -58,13 +58,18 @@ function lockKey(userId: number, key: string): string {
 export class IdempotencyStore {
   readonly #db: Queryable;
   readonly #held = new Map<number, string>();
+  /** A claim statement failed: it may have taken a lock before failing, so assume it did. */
+  #uncertain = false;
   constructor(db: Queryable) {
     this.#db = db;
   }
 
-  /** True while a claim of this store still holds its lock (complete or release gives it back). */
+  /**
+   * True while a claim of this store still holds its lock (complete or release gives it back), or
+   * may hold one: a claim statement that failed after its try-lock leaves the lock on the connection.
+   */
   get holdsLock(): boolean {
-    return this.#held.size > 0;
+    return this.#held.size > 0 || this.#uncertain;
   }
 
   /**
@@ -74,17 +79,39 @@ export class IdempotencyStore {
   async claim(userId: number, key: string, fingerprint: string): Promise<ClaimResult> {
     const lock = lockKey(userId, key);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await this.#db.query<{
-        claimedId: number | null;
-        claimToken: string | null;
-        locked: boolean;
-        requestHash: string | null;
-        status: string | null;
-        responseStatus: number | null;
-        responseBody: string | null;
-      }>({
-        name: 'idempotency_claim',
-        text: `
+      const { rows } = await this.#claimStatement(userId, key, fingerprint, lock).catch((err: unknown) => {
+        this.#uncertain = true;
+        throw err;
+      });
+      const row = rows[0];
+      if (row?.claimedId != null) {
+        // Without the lock (another key's hash collided, or a frozen holder was overtaken) the claim
+        // still works; only the instant takeover after a crash is lost for it.
+        if (row.locked) this.#held.set(row.claimedId, lock);
+        return { kind: 'claimed', id: row.claimedId, token: String(row.claimToken) };
+      }
+      // Neither claimed nor visible: the holder committed between this statement's snapshot and its
+      // insert. Asking again sees it.
+      if (!row?.status) continue;
+      if (row.requestHash !== fingerprint) return { kind: 'mismatch' };
+      if (row.status === 'in_progress') return { kind: 'in_progress' };
+      return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody ?? '' };
+    }
+    return { kind: 'in_progress' };
+  }
+
+  #claimStatement(userId: number, key: string, fingerprint: string, lock: string) {
+    return this.#db.query<{
+      claimedId: number | null;
+      claimToken: string | null;
+      locked: boolean;
+      requestHash: string | null;
+      status: string | null;
+      responseStatus: number | null;
+      responseBody: string | null;
+    }>({
+      name: 'idempotency_claim',
+      text: `
 WITH lock AS MATERIALIZED (SELECT pg_try_advisory_lock($6::bigint) AS got),
 claim AS (
   INSERT INTO idempotency_keys (user_id, key, request_hash, status, expires_at)
@@ -106,23 +133,8 @@ SELECT c.id AS "claimedId", ${CLAIM_TOKEN('c')}::text AS "claimToken", l.got AS 
 FROM lock l
 LEFT JOIN claim c ON true
 LEFT JOIN idempotency_keys k ON c.id IS NULL AND k.user_id = $1 AND k.key = $2`,
-        values: [userId, key, fingerprint, IDEMPOTENCY_TTL_HOURS, ABANDONED_CLAIM_SECONDS, lock],
-      });
-      const row = rows[0];
-      if (row?.claimedId != null) {
-        // Without the lock (another key's hash collided, or a frozen holder was overtaken) the claim
-        // still works; only the instant takeover after a crash is lost for it.
-        if (row.locked) this.#held.set(row.claimedId, lock);
-        return { kind: 'claimed', id: row.claimedId, token: String(row.claimToken) };
-      }
-      // Neither claimed nor visible: the holder committed between this statement's snapshot and its
-      // insert. Asking again sees it.
-      if (!row?.status) continue;
-      if (row.requestHash !== fingerprint) return { kind: 'mismatch' };
-      if (row.status === 'in_progress') return { kind: 'in_progress' };
-      return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody ?? '' };
-    }
-    return { kind: 'in_progress' };
+      values: [userId, key, fingerprint, IDEMPOTENCY_TTL_HOURS, ABANDONED_CLAIM_SECONDS, lock],
+    });
   }
 
   /**

@@ -5,6 +5,8 @@ import type { AppError } from '../../platform/errors/index.ts';
 import { type DomainError, domainError } from '../errors.ts';
 import { type ClaimResult, IdempotencyStore } from './idempotency-store.ts';
 
+type Claim = Extract<ClaimResult, { kind: 'claimed' }>;
+
 /** Which request a key stands for: the user's key, and what "the same request" means for it. */
 export interface IdempotencyScope {
   readonly userId: number;
@@ -69,50 +71,59 @@ export class IdempotentRequests {
     return this.#db.idempotent((attempt) =>
       this.#db.session(async (session) => {
         const store = new IdempotencyStore(session);
-        let claim = await store.claim(scope.userId, scope.key, scope.fingerprint);
-        // On a re-run, the lost connection's backend may still be exiting, and holds the key's lock
-        // until it has: give it a moment instead of answering "in progress" to our own retry.
-        for (let wait = 0; attempt > 0 && claim.kind === 'in_progress' && wait < CLAIM_WAITS; wait++) {
-          await sleep(CLAIM_WAIT_MS);
-          claim = await store.claim(scope.userId, scope.key, scope.fingerprint);
-        }
-        if (claim.kind !== 'claimed') return settle(claim, options.subject);
-        let stored: IdempotentOutcome | undefined;
-        const held: HeldClaim = {
-          id: claim.id,
-          transaction: (fn, status) =>
-            session.transaction(async (tx) => {
-              const result = await fn(tx);
-              const json = JSON.stringify(result);
-              // A retry took the key over while this request was stuck: it runs instead (rolled back here).
-              if (!(await store.complete(claim, status, json))) throw inProgress();
-              stored = { status, json, replayed: false };
-              return result;
-            }),
-        };
         try {
-          await work(held);
-          if (!stored) throw new Error('the use case did not run its transaction through the claim');
-          return stored;
-        } catch (err) {
-          if (options.storesFailure(err)) {
-            const json = JSON.stringify(options.render(err));
-            await store.complete(claim, err.statusCode, json);
-            return { status: err.statusCode, json, replayed: false };
+          let claim = await store.claim(scope.userId, scope.key, scope.fingerprint);
+          // On a re-run, the lost connection's backend may still be exiting, and holds the key's
+          // lock until it has: give it a moment instead of answering "in progress" to our own retry.
+          for (let wait = 0; attempt > 0 && claim.kind === 'in_progress' && wait < CLAIM_WAITS; wait++) {
+            await sleep(CLAIM_WAIT_MS);
+            claim = await store.claim(scope.userId, scope.key, scope.fingerprint);
           }
-          await store.release(claim).catch(() => undefined);
-          throw err;
+          if (claim.kind !== 'claimed') return settle(claim, options.subject);
+          return await runClaimed(store, session, claim, work, options);
         } finally {
-          discardIfLocked(store, session);
+          // Never hand a connection that may still hold a key's lock back to the pool.
+          if (store.holdsLock) session.discard(new Error('idempotency lock may still be held'));
         }
       }),
     );
   }
 }
 
-/** Never hand a connection that still holds a key's lock back to the pool. */
-function discardIfLocked(store: IdempotencyStore, session: DbSession): void {
-  if (store.holdsLock) session.discard(new Error('idempotency lock still held'));
+/** Runs the use case on a claimed key: stores its answer, or a storable failure, or gives the key back. */
+async function runClaimed<R>(
+  store: IdempotencyStore,
+  session: DbSession,
+  claim: Claim,
+  work: (claim: HeldClaim) => Promise<R>,
+  options: IdempotentRunOptions,
+): Promise<IdempotentOutcome> {
+  let stored: IdempotentOutcome | undefined;
+  const held: HeldClaim = {
+    id: claim.id,
+    transaction: (fn, status) =>
+      session.transaction(async (tx) => {
+        const result = await fn(tx);
+        const json = JSON.stringify(result);
+        // A retry took the key over while this request was stuck: it runs instead (rolled back here).
+        if (!(await store.complete(claim, status, json))) throw inProgress();
+        stored = { status, json, replayed: false };
+        return result;
+      }),
+  };
+  try {
+    await work(held);
+    if (!stored) throw new Error('the use case did not run its transaction through the claim');
+    return stored;
+  } catch (err) {
+    if (options.storesFailure(err)) {
+      const json = JSON.stringify(options.render(err));
+      await store.complete(claim, err.statusCode, json);
+      return { status: err.statusCode, json, replayed: false };
+    }
+    await store.release(claim).catch(() => undefined);
+    throw err;
+  }
 }
 
 function settle(claim: Exclude<ClaimResult, { kind: 'claimed' }>, subject: string): IdempotentOutcome {
@@ -128,7 +139,7 @@ function settle(claim: Exclude<ClaimResult, { kind: 'claimed' }>, subject: strin
   }
 }
 
-export function inProgress(): DomainError {
+function inProgress(): DomainError {
   return domainError('IDEMPOTENCY_IN_PROGRESS', undefined, {
     headers: { 'retry-after': '1' },
     hint: 'Retry with the same key shortly to get the result',

@@ -1,5 +1,6 @@
 import { ErrorCodes } from '../../platform/errors/index.ts';
 import { DomainErrors } from '../errors.ts';
+import { IDEMPOTENCY_KEY_FORMAT } from '../idempotency/idempotency-key.ts';
 
 /** Every error a client can see, by catalogue name: the platform's and the booking domain's. */
 export const ERROR_CATALOGUE = { ...ErrorCodes, ...DomainErrors };
@@ -24,6 +25,8 @@ export interface OperationDoc {
    * code (E_IDEMPOTENCY_KEY_REQUIRED, not E_VALIDATION): documented as required all the same.
    */
   readonly requiredHeaders?: readonly string[];
+  /** The formats of those headers (their route schema accepts any text, for the same reason). */
+  readonly headerFormats?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Headers of the 2xx response worth a client's attention, with what they carry. */
   readonly successHeaders?: Readonly<Record<string, string>>;
 }
@@ -116,6 +119,7 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
       'The confirmed booking (Location names it). A repeated Idempotency-Key replays the first answer ' +
       'with Idempotent-Replayed: true.',
     requiredHeaders: ['idempotency-key'],
+    headerFormats: { 'idempotency-key': IDEMPOTENCY_KEY_FORMAT },
     successHeaders: {
       Location: 'The booking, /api/bookings/{id}',
       'Idempotent-Replayed': '`true` when this is the stored answer to an earlier request with the same key',

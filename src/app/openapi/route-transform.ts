@@ -63,7 +63,7 @@ const RANGES = [
 const RANGE_EXAMPLE_DAYS = 3;
 
 /** `/api/hotels/:id` → `/api/hotels/{id}`, the document's form (and the OPERATIONS keys'). */
-export function documentPath(url: string): string {
+function documentPath(url: string): string {
   return url.replace(/:(\w+)/g, '{$1}');
 }
 
@@ -105,7 +105,10 @@ export function transformRoute({
   };
   if (s.querystring) documented.querystring = input(s.querystring);
   if (s.body) documented.body = input(s.body);
-  if (s.headers) documented.headers = requireProperties(input(s.headers), doc?.requiredHeaders ?? []);
+  if (s.headers) {
+    const headers = withFormats(input(s.headers), doc?.headerFormats ?? {});
+    documented.headers = requireProperties(headers, doc?.requiredHeaders ?? []);
+  }
   return { schema: documented as FastifySchema, url };
 }
 
@@ -217,6 +220,15 @@ function input(schema: unknown): Json {
 
 function withoutDescription({ description: _described, ...rest }: Json): Json {
   return rest;
+}
+
+/** The header schema with each named property's format (minLength, pattern, ...) added. */
+function withFormats(schema: Json, formats: Readonly<Record<string, Readonly<Json>>>): Json {
+  const properties = { ...((schema.properties as Record<string, Json> | undefined) ?? {}) };
+  for (const [name, format] of Object.entries(formats)) {
+    if (properties[name]) properties[name] = { ...properties[name], ...format };
+  }
+  return { ...schema, properties };
 }
 
 function requireProperties(schema: Json, names: readonly string[]): Json {

@@ -46,6 +46,9 @@ export interface SupervisorOptions {
  * `status().downForMs` lets liveness fail when it cannot come back within a bound, so a process
  * supervisor restarts the whole app.
  */
+/** How long `stop()` waits for a restart under way before stopping anyway. */
+const STOP_WAIT_MS = 5_000;
+
 export class EmbeddedSupervisor {
   readonly #launch: () => Promise<ServerInstance>;
   readonly #log: Logger;
@@ -62,7 +65,7 @@ export class EmbeddedSupervisor {
   #wake: AbortController | undefined;
   readonly #onProcessExit = () => {
     // This process is exiting without a graceful stop: do not leave the server behind.
-    const pid = this.#current?.pid;
+    const pid = this.#state === 'running' ? this.#current?.pid : undefined;
     if (pid) {
       try {
         process.kill(pid, 'SIGINT');
@@ -101,7 +104,9 @@ export class EmbeddedSupervisor {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#wake?.abort();
-    await this.#restarting;
+    // A start under way is waited for only briefly (shutdown has its own bound); if it comes up
+    // later, the restart loop sees `stopping` and stops it.
+    await Promise.race([this.#restarting, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
     process.removeListener('exit', this.#onProcessExit);
     const current = this.#current;
     this.#current = undefined;
@@ -113,6 +118,8 @@ export class EmbeddedSupervisor {
     this.#current = instance;
     void instance.exited.then((exit) => {
       if (this.#stopping || this.#current !== instance) return;
+      // Its pid is dead (and may be reused): nothing to signal when this process exits meanwhile.
+      this.#current = undefined;
       this.#state = 'restarting';
       this.#downSince = Date.now();
       this.#lastExit = { ...exit, at: new Date().toISOString() };

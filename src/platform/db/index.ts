@@ -4,7 +4,7 @@ export type { EmbeddedPostgresHandle } from './embedded.ts';
 export { isProcessRunning, startEmbeddedPostgres } from './embedded.ts';
 export type { MigrationStatus } from './migrate.ts';
 export { migrationStatus, runMigrations } from './migrate.ts';
-export { isPgError, isUniqueViolation, translatePgError } from './pg-errors.ts';
+export { isUniqueViolation, translatePgError } from './pg-errors.ts';
 export type { PoolStats } from './pool.ts';
 export { createPool, pgTypes, poolStats } from './pool.ts';
 export type {

@@ -10,7 +10,7 @@ interface PgErrorLike {
 }
 
 /** A PostgreSQL server error (has a SQLSTATE and a severity) or a driver connection error. */
-export function isPgError(err: unknown): err is PgErrorLike {
+function isPgError(err: unknown): err is PgErrorLike {
   if (!err || typeof err !== 'object') return false;
   const e = err as PgErrorLike;
   return (

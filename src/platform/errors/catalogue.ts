@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every error a client can see has a stable code and one HTTP status. Domain
- * modules keep catalogues of their own (CatalogEntry) and build errors from them with catalogError.
+ * modules keep catalogues of their own (CatalogEntry) and subclass AppError for them (DomainError).
  * Below every other platform folder: adapters (db, cache, queue) build these errors, http renders them.
  */
 export interface ErrorDetail {
@@ -89,7 +89,7 @@ export interface CatalogEntry {
 }
 
 /** Builds an error from a catalogue entry; `message` overrides the entry's default text. */
-export function catalogError(entry: CatalogEntry, message?: string, options?: AppErrorOptions): AppError {
+function catalogError(entry: CatalogEntry, message?: string, options?: AppErrorOptions): AppError {
   return new AppError(entry.code, entry.status, message ?? entry.message, options);
 }
 

@@ -5,4 +5,4 @@ export type {
   ErrorDetail,
   ErrorTranslator,
 } from './catalogue.ts';
-export { AppError, appError, catalogError, ErrorCodes } from './catalogue.ts';
+export { AppError, appError, ErrorCodes } from './catalogue.ts';

@@ -10,6 +10,8 @@ import { errorBody } from './error-handler.ts';
 interface InFlight {
   readonly id: string;
   readonly url: string;
+  /** Its response was sent (e.g. a 401 before the body was read) while its body still arrives. */
+  answered?: boolean;
 }
 
 /**
@@ -27,18 +29,27 @@ export class ClientErrors {
   }
 
   /** Call once a request's headers are parsed (onRequest), so a later timeout can name it. */
-  track(socket: Socket, request: InFlight): void {
-    this.#inFlight.set(socket, request);
+  track(socket: Socket, request: { id: string; url: string }): void {
+    this.#inFlight.set(socket, { ...request });
   }
 
-  untrack(socket: Socket): void {
-    this.#inFlight.delete(socket);
+  /** Call once the request has been answered (onResponse). */
+  answered(socket: Socket): void {
+    const known = this.#inFlight.get(socket);
+    if (known) known.answered = true;
   }
 
   /** Fastify's `clientErrorHandler`. */
   readonly handle = (err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const known = this.#inFlight.get(socket);
+    // A request answered already (or being answered) gets no second response on its socket: a
+    // keep-alive client would read it as the answer to its next request. The socket just closes.
+    const writing = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (known?.answered || writing) {
+      socket.destroy();
+      return;
+    }
     const appErr = toAppError(err);
     const body: ErrorBody = errorBody(
       { id: known?.id ?? randomUUID(), url: known?.url ?? requestTarget(err.rawPacket) },

@@ -132,7 +132,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    clientErrors.untrack(request.raw.socket);
+    clientErrors.answered(request.raw.socket);
     request.log.info(
       {
         method: request.method,

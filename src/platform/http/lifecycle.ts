@@ -59,7 +59,8 @@ export async function shutdown(
 
 /**
  * Wires SIGTERM/SIGINT to `shutdown`, then exits. A second signal while draining exits at once.
- * Returns the same trigger, for other reasons to stop (see `watchParentExit`).
+ * Returns a trigger for other reasons to stop (see `watchParentExit`): it starts the same graceful
+ * shutdown, and does nothing once one is under way (only a real second signal cuts a drain short).
  */
 export function installSignalHandlers(
   app: FastifyInstance,
@@ -68,19 +69,21 @@ export function installSignalHandlers(
   exit: (code: number) => void = (code) => process.exit(code),
 ): (reason: string) => void {
   let shuttingDown = false;
-  const stop = (reason: string) => {
-    if (shuttingDown) {
-      app.log.warn({ reason }, 'second signal: exiting now');
-      exit(1);
-      return;
-    }
+  const begin = (reason: string) => {
     shuttingDown = true;
     app.log.info({ reason }, 'signal received');
     void shutdown(app, lifecycle, options).then(exit);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  return stop;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!shuttingDown) return begin(signal);
+    app.log.warn({ signal }, 'second signal: exiting now');
+    exit(1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return (reason) => {
+    if (!shuttingDown) begin(reason);
+  };
 }
 
 /**
