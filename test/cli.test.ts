@@ -129,6 +129,8 @@ describe('npm start', () => {
   /** Waits until every process holding npm's stdout has exited ('close'); fails if Innkeep lives on. */
   const stopped = async (npm: ReturnType<typeof spawnCapture>, appPid: number) => {
     await Promise.race([npm.exited, new Promise((r) => setTimeout(r, 15_000))]);
+    // Its pipes close a moment before the kernel marks the exiting process as gone.
+    for (let i = 0; i < 40 && isProcessRunning(appPid); i++) await new Promise((r) => setTimeout(r, 50));
     if (isProcessRunning(appPid)) {
       process.kill(appPid, 'SIGKILL');
       assert.fail(`Innkeep (pid ${appPid}) was left running: ${npm.out().slice(-500)}`);
