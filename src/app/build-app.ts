@@ -82,7 +82,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     ...(options.logger ? { logger: options.logger } : {}),
     errorTranslators: [translatePgError],
     metrics,
-    nPlusOneWarnAt: config.metrics.nPlusOneWarnAt ?? (config.env === 'production' ? 0 : 10),
   });
   const lifecycle = new Lifecycle();
   const db = await openDatabase(config.db, app.log, {

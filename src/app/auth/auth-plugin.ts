@@ -55,6 +55,8 @@ export const authPlugin = fp<{ auth: AuthService }>(
         });
       }
       request.user = user;
+      // For the request's warning and error logs (see loggerOptions).
+      if (request.ctx) request.ctx.principal = { userId: user.id, role: user.role };
     };
 
     const requireAdmin = async (request: FastifyRequest) => {

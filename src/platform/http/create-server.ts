@@ -37,7 +37,8 @@ export interface HttpServerOptions {
   readonly metrics?: Metrics | undefined;
   /**
    * Log a warning when one request runs the same statement shape more than this many times (an N+1
-   * loop); 0 turns the detector off.
+   * loop); 0 turns the detector off. Default: N_PLUS_ONE_WARN_AT, else 10 outside production and
+   * off in production.
    */
   readonly nPlusOneWarnAt?: number;
 }
@@ -106,7 +107,9 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   registerJsonBodyParser(app);
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
-  const { metrics, nPlusOneWarnAt = 0 } = options;
+  const { metrics } = options;
+  const nPlusOneWarnAt =
+    options.nPlusOneWarnAt ?? config.metrics.nPlusOneWarnAt ?? (config.env === 'production' ? 0 : 10);
 
   // Connections that are busy when close() starts become idle only after their response; tell the
   // client to hang up then, or close() would wait for the keep-alive timeout (72 s).
@@ -119,6 +122,14 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   app.addHook('onRequest', (request, reply, done) => {
     const ctx: RequestContext = { requestId: String(request.id), queryCount: 0, queryTimeMs: 0 };
     if (nPlusOneWarnAt > 0) ctx.statementShapes = new Map();
+    ctx.describe = () => ({
+      userId: ctx.principal?.userId,
+      role: ctx.principal?.role,
+      ip: request.ip,
+      method: request.method,
+      route: request.routeOptions.url ?? UNMATCHED_ROUTE,
+      userAgent: request.headers['user-agent'],
+    });
     request.ctx = ctx;
     if (metrics) {
       // 'close' fires once per response whether it finished or the client went away mid-way.

@@ -1,3 +1,6 @@
+import { redactSecrets } from './redact.ts';
+import { currentRequestContext } from './request-context.ts';
+
 /** The logging surface the platform needs; pino and Fastify's logger satisfy it. */
 export interface Logger {
   fatal(obj: object | string, msg?: string): void;
@@ -9,10 +12,22 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** pino options every Innkeep logger uses: the level, and credentials never written to logs. */
+/** pino's level number for `warn`: lines at warn and above carry the request's facts. */
+const WARN = 40;
+
+/**
+ * pino options every Innkeep logger uses: the level; credentials, tokens and card data never
+ * written (replaced by "[redacted]"); and on every warning or error written while a request runs,
+ * that request's facts (user id and role, client address, method, route template, user agent), so
+ * an error line alone says who hit what. Info lines stay lean: the access line has its own fields.
+ */
 export function loggerOptions(level: string) {
   return {
     level,
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
+    mixin(_merge: object, levelNumber: number): object {
+      if (levelNumber < WARN) return {};
+      return currentRequestContext()?.describe?.() ?? {};
+    },
   };
 }

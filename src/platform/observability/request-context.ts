@@ -10,6 +10,10 @@ export interface RequestContext {
    * detector is on: a shape repeated past its threshold in one request is logged.
    */
   statementShapes?: Map<string, number>;
+  /** Who is calling, once authentication has said (set by the app's auth layer). */
+  principal?: { readonly userId: string | number; readonly role?: string };
+  /** The request's facts for warning and error logs (see loggerOptions); computed only when logged. */
+  describe?: () => Record<string, unknown>;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
