@@ -46,7 +46,7 @@ describe('log redaction', () => {
     ]) {
       assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     }
-    const line = lines[0] as {
+    const line = lines[0] as unknown as {
       body: { email: string; card: string };
       req: { headers: Record<string, string> };
     };
