@@ -77,7 +77,7 @@ describe('metrics', () => {
   it('when scraped, then the pool, in-flight requests and Node figures are there', async () => {
     const text = await scrape();
     assert.equal(value(text, 'innkeep_db_pool_max'), app.innkeep.config.db.poolMax);
-    for (const name of ['innkeep_db_pool_total', 'innkeep_db_pool_idle', 'innkeep_db_pool_waiting']) {
+    for (const name of ['innkeep_db_pool_connections', 'innkeep_db_pool_idle', 'innkeep_db_pool_waiting']) {
       assert.ok(value(text, name) !== undefined, `${name} missing`);
     }
     assert.equal(value(text, 'innkeep_http_requests_in_flight'), 0);

@@ -11,7 +11,8 @@ import {
   Lifecycle,
   metricsRoutes,
 } from '../platform/http/index.ts';
-import { type Logger, Metrics } from '../platform/observability/index.ts';
+import { type Logger, Metrics, ProcessSamples, RouteWindows } from '../platform/observability/index.ts';
+import { DEFAULT_THRESHOLDS, opsRoutes, PerformanceMonitor } from '../platform/ops/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
@@ -24,6 +25,7 @@ import { bookingOutcomes } from './bookings/booking-outcomes.ts';
 import { bookingRepository } from './bookings/booking-repository.ts';
 import { bookingRoutes } from './bookings/booking-routes.ts';
 import { BookingService } from './bookings/booking-service.ts';
+import { BEARER } from './common/schemas.ts';
 import { hotelRepository } from './hotels/hotel-repository.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
 import { HotelService } from './hotels/hotel-service.ts';
@@ -78,10 +80,12 @@ export interface BuildAppOptions {
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   const metrics = config.metrics.enabled ? new Metrics() : undefined;
+  const routeWindows = metrics ? new RouteWindows() : undefined;
   const app = createHttpServer(config, {
     ...(options.logger ? { logger: options.logger } : {}),
     errorTranslators: [translatePgError],
     metrics,
+    routeWindows,
   });
   const lifecycle = new Lifecycle();
   const db = await openDatabase(config.db, app.log, {
@@ -91,7 +95,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
       : undefined,
   });
   try {
-    await mount(app, { config, db, lifecycle, metrics });
+    await mount(app, { config, db, lifecycle, metrics, routeWindows });
   } catch (err) {
     // Nothing else would stop the embedded server (its child process would keep this one alive).
     await db.close();
@@ -106,15 +110,24 @@ interface Platform {
   readonly db: Database;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics | undefined;
+  readonly routeWindows: RouteWindows | undefined;
 }
 
 /** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
 async function mount(app: HttpServer, platform: Platform): Promise<void> {
-  const { config, db, lifecycle, metrics } = platform;
+  const { config, db, lifecycle, metrics, routeWindows } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
   app.decorate('innkeep', { config, db, lifecycle, metrics, internal });
+  const performance = new PerformanceMonitor({
+    db,
+    windows: routeWindows,
+    samples: new ProcessSamples(),
+    thresholds: { ...DEFAULT_THRESHOLDS, ...config.performance },
+    log: app.log,
+  });
   app.addHook('onClose', async () => {
+    performance.stop();
     await internal.close();
     await db.close();
     lifecycle.markStopped();
@@ -123,12 +136,15 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     metrics.sampledGauges(
       'innkeep_db_pool',
       {
-        total: 'Connections the pool holds (busy and idle)',
+        connections: 'Connections the pool holds (busy and idle)',
         idle: 'Connections the pool holds that are idle',
         waiting: 'Callers queued for a connection',
         max: 'The pool size limit (DB_POOL_MAX)',
       },
-      () => db.stats(),
+      () => {
+        const stats = db.stats();
+        return { connections: stats.total, idle: stats.idle, waiting: stats.waiting, max: stats.max };
+      },
     );
     await internal.register(metricsRoutes, { metrics });
     if (config.metrics.token) await app.register(metricsRoutes, { metrics, token: config.metrics.token });
@@ -137,15 +153,10 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   // Before every route, the probes included: @fastify/swagger only documents routes added after it.
   await app.register(openApi);
   let migrationsApplied = false;
+  const checks = [{ name: 'database', critical: true, check: async () => dbCheck(db) }];
   await app.register(healthRoutes, {
     lifecycle,
-    checks: [
-      {
-        name: 'database',
-        critical: true,
-        check: async () => dbCheck(db),
-      },
-    ],
+    checks,
     liveness: [{ name: 'database', failure: () => db.liveness() }],
     readinessGates: [
       {
@@ -163,6 +174,19 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
   const api = { prefix: '/api' };
   await app.register(authPlugin, { auth: services.auth });
+  const ops = {
+    metrics,
+    performance,
+    health: {
+      checks,
+      lifecycle,
+      db,
+      migrations: () => db.migrationStatus(MIGRATIONS_DIR),
+      windows: routeWindows,
+    },
+  };
+  await app.register(opsRoutes, { ...ops, guard: app.requireAdmin, security: BEARER });
+  await internal.register(opsRoutes, ops);
   await app.register(authRoutes, { ...api, auth: services.auth });
   await app.register(hotelRoutes, { ...api, hotels: services.hotels });
   await app.register(availabilityRoutes, { ...api, availability: services.availability });
@@ -176,6 +200,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
 
   await app.ready();
   await internal.ready();
+  performance.start();
 }
 
 /** Starts the operators' listener (METRICS_HOST:METRICS_PORT); resolves with its address. */

@@ -50,6 +50,11 @@ export const openApi = fp(
           { name: 'users', description: 'The logged-in user’s dashboard' },
           { name: 'admin', description: 'Reports for admins (others get 404)' },
           { name: 'health', description: 'Liveness, readiness and health probes' },
+          {
+            name: 'operations',
+            description:
+              'Metrics, the performance report and detailed health, for admins (others get 404); also on the internal listener without a token',
+          },
         ],
       },
       transform: transformRoute,

@@ -54,6 +54,13 @@ describe('loadConfig', () => {
           token: undefined,
           nPlusOneWarnAt: undefined,
         },
+        performance: {
+          routeP95TargetMs: 500,
+          seqScanMinRows: 10_000,
+          unusedIndexMinAgeS: 604_800,
+          poolWaitingMs: 60_000,
+          eventLoopLagMs: 200,
+        },
         auth: {
           jwtSecret: undefined,
           accessTokenTtlS: 900,

@@ -205,4 +205,19 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     success: 'One row per day of the range and the average',
     errors: [NOT_ADMIN, ['NOT_FOUND', 'no such hotel'], ...RANGE],
   },
+  'GET /api/metrics': {
+    operationId: 'getMetricsJson',
+    success: 'Every metric with its series, as prom-client reports them',
+    errors: [[NOT_ADMIN[0], `${NOT_ADMIN[1]}; also with METRICS_ENABLED=false`]],
+  },
+  'GET /api/performance': {
+    operationId: 'getPerformanceReport',
+    success: 'The live performance report; a section whose source failed says why instead',
+    errors: [NOT_ADMIN],
+  },
+  'GET /health/detailed': {
+    operationId: 'getDetailedHealth',
+    success: 'The detailed health report, whatever the status (read `status`)',
+    errors: [NOT_ADMIN],
+  },
 };

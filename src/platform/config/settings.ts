@@ -211,6 +211,44 @@ export const settings = [
       'Warn when one request runs the same statement more than this many times (an N+1 loop); 0 turns it off. Unset: 10, except under `NODE_ENV=production`, where it is off.',
   }),
   setting({
+    path: 'performance.routeP95TargetMs',
+    env: 'PERF_ROUTE_P95_TARGET_MS',
+    schema: ms(1, 600_000),
+    default: 500,
+    description:
+      '`/api/performance` recommends looking at a route whose p95 over 5 minutes (20+ requests) is above this.',
+  }),
+  setting({
+    path: 'performance.seqScanMinRows',
+    env: 'PERF_SEQ_SCAN_MIN_ROWS',
+    schema: int(1, 2 ** 31 - 1),
+    default: 10_000,
+    description:
+      'Tables this large (live rows) that are read whole by sequential scans since the app started are reported.',
+  }),
+  setting({
+    path: 'performance.unusedIndexMinAgeS',
+    env: 'PERF_UNUSED_INDEX_MIN_AGE_S',
+    schema: int(0, 10 * 365 * 86_400),
+    default: 604_800,
+    description:
+      'Indexes never scanned are reported once the statistics are at least this old (seconds; default 7 days, so that weekly jobs count).',
+  }),
+  setting({
+    path: 'performance.poolWaitingMs',
+    env: 'PERF_POOL_WAITING_MS',
+    schema: ms(1_000, 3_600_000),
+    default: 60_000,
+    description: 'Callers waiting for a database connection without a break for this long are reported.',
+  }),
+  setting({
+    path: 'performance.eventLoopLagMs',
+    env: 'PERF_EVENT_LOOP_LAG_MS',
+    schema: ms(1, 60_000),
+    default: 200,
+    description: 'An event-loop delay p99 above this over the last minute is reported.',
+  }),
+  setting({
     path: 'auth.jwtSecret',
     env: 'JWT_SECRET',
     schema: Type.String({ minLength: 32 }),

@@ -107,6 +107,9 @@ export async function startEmbeddedPostgres(
         'unix_socket_directories=',
         '-c',
         'max_connections=200',
+        // Per-statement timings for /api/performance (the extension is created on first use).
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
       ],
       onLog: (message) => log.debug({ pg: message.trim() }, 'postgres'),
       onError: (err) => log.warn({ err }, 'postgres reported an error'),

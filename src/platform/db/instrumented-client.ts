@@ -93,6 +93,37 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
   return InstrumentedClient as unknown as typeof pg.Client;
 }
 
+/** SQL text → statement name, for naming what pg_stat_statements reports; bounded. */
+const namesByText = new Map<string, string>();
+const MAX_NAMES = 2000;
+
+/**
+ * A statement's text in a form that survives pg_stat_statements' normalisation: it replaces
+ * constants with $n (and, in PostgreSQL 18, squashes constant lists to `($n /*, ... *\/)`), trims
+ * whitespace and the final semicolon. Here every parameter and constant becomes `?`, lists of them
+ * one `?`, comments and runs of whitespace go.
+ */
+export function statementShapeKey(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/\$\d+/g, '?')
+    .replace(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g, '?')
+    .replace(/\?(?:\s*,\s*\?)+/g, '?')
+    .replace(/\s+/g, ' ')
+    .replace(/\( /g, '(')
+    .replace(/ \)/g, ')')
+    .trim()
+    .replace(/\s*;$/, '');
+}
+const keyOf = statementShapeKey;
+
+/** The name this process gave the statement with this SQL text, if it ran one. */
+export function statementNameOf(text: string): string | undefined {
+  return namesByText.get(keyOf(text));
+}
+
 const CONTROL_STATEMENT = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|SELECT 1)\b/i;
 
 /**
@@ -102,7 +133,12 @@ const CONTROL_STATEMENT = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW
  */
 export function statementLabel(query: unknown): string {
   if (query && typeof query === 'object' && typeof (query as { name?: unknown }).name === 'string') {
-    return (query as { name: string }).name;
+    const { name, text } = query as { name: string; text?: unknown };
+    if (typeof text === 'string' && namesByText.size < MAX_NAMES) {
+      const key = keyOf(text);
+      if (!namesByText.has(key)) namesByText.set(key, name);
+    }
+    return name;
   }
   const text = typeof query === 'string' ? query : (query as { text?: unknown } | null)?.text;
   if (typeof text === 'string') {

@@ -13,6 +13,7 @@ import { appError, type ErrorTranslator } from '../errors/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { type Metrics, UNMATCHED_ROUTE } from '../observability/metrics.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
+import type { RouteWindows } from '../observability/route-windows.ts';
 import { ClientErrors } from './client-errors.ts';
 import { errorBody, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body.ts';
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   readonly errorTranslators?: readonly ErrorTranslator[];
   /** Where request durations, in-flight requests and statements per request are recorded. */
   readonly metrics?: Metrics | undefined;
+  /** Where per-route latency over the last minutes is kept (the performance report). */
+  readonly routeWindows?: RouteWindows | undefined;
   /**
    * Log a warning when one request runs the same statement shape more than this many times (an N+1
    * loop); 0 turns the detector off. Default: N_PLUS_ONE_WARN_AT, else 10 outside production and
@@ -107,7 +110,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   registerJsonBodyParser(app);
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
-  const { metrics } = options;
+  const { metrics, routeWindows } = options;
   const nPlusOneWarnAt =
     options.nPlusOneWarnAt ?? config.metrics.nPlusOneWarnAt ?? (config.env === 'production' ? 0 : 10);
 
@@ -163,6 +166,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const statements = request.ctx?.queryCount ?? 0;
     metrics?.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000, statements);
+    routeWindows?.record(request.method, route, reply.statusCode, reply.elapsedTime);
     const shapes = request.ctx?.statementShapes;
     if (shapes && statements > nPlusOneWarnAt) warnRepeatedStatements(request, route, shapes, nPlusOneWarnAt);
     request.log.info(

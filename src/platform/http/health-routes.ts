@@ -1,18 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appError } from '../errors/index.ts';
 import { errorBody } from './error-handler.ts';
+import { type HealthCheck, overallHealth, runHealthChecks } from './health-checks.ts';
 import { HealthSchema, LivenessSchema, ReadinessSchema } from './health-schema.ts';
 import type { Lifecycle } from './lifecycle.ts';
-
-export type DependencyStatus = 'up' | 'down';
-
-export interface HealthCheck {
-  readonly name: string;
-  /** A critical dependency down makes the service unhealthy (and unready); others only degrade it. */
-  readonly critical: boolean;
-  /** Resolves with extra details when the dependency answers; throws when it does not. */
-  check(timeoutMs: number): Promise<Record<string, unknown> | undefined>;
-}
 
 /** A reason the process itself is broken and should be restarted; no I/O (liveness must stay cheap). */
 export interface LivenessCheck {
@@ -28,14 +19,6 @@ export interface HealthOptions {
   readonly readinessGates?: readonly { name: string; isOpen(): Promise<boolean> }[];
   readonly liveness?: readonly LivenessCheck[];
   readonly timeoutMs?: number;
-}
-
-interface CheckResult {
-  status: DependencyStatus;
-  critical: boolean;
-  latencyMs: number;
-  error?: string;
-  [key: string]: unknown;
 }
 
 /**
@@ -58,25 +41,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
   const asJson = () => (data: unknown) => JSON.stringify(data);
   const probe = { logLevel, serializerCompiler: asJson };
 
-  const runChecks = async (request: FastifyRequest, which: readonly HealthCheck[]) => {
-    const entries = await Promise.all(
-      which.map(async (c): Promise<[string, CheckResult]> => {
-        const startedAt = performance.now();
-        const latency = () => round(performance.now() - startedAt);
-        try {
-          const details = await withTimeout(c.check(timeoutMs), timeoutMs, c.name);
-          return [c.name, { status: 'up', critical: c.critical, latencyMs: latency(), ...details }];
-        } catch (err) {
-          request.log.warn({ err, check: c.name }, 'health check failed');
-          return [
-            c.name,
-            { status: 'down', critical: c.critical, latencyMs: latency(), error: publicFailure(err) },
-          ];
-        }
-      }),
-    );
-    return Object.fromEntries(entries);
-  };
+  const runChecks = (request: FastifyRequest, which: readonly HealthCheck[]) =>
+    runHealthChecks(which, timeoutMs, request.log);
 
   const unavailable = (
     request: FastifyRequest,
@@ -128,14 +94,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
 
   app.get('/health', { ...probe, schema: HealthSchema }, async (request, reply) => {
     const checks = await runChecks(request, options.checks);
-    const results = Object.entries(checks);
-    const criticalDown = results.filter(([, r]) => r.critical && r.status === 'down').map(([n]) => n);
-    const status =
-      criticalDown.length > 0
-        ? 'unhealthy'
-        : results.some(([, r]) => r.status === 'down') || options.lifecycle.state !== 'ready'
-          ? 'degraded'
-          : 'healthy';
+    const { status, criticalDown } = overallHealth(checks, options.lifecycle.state);
     const report = {
       status,
       lifecycle: options.lifecycle.state,
@@ -146,31 +105,4 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     if (status !== 'unhealthy') return report;
     return unavailable(request, reply, `Unhealthy: ${criticalDown.join(', ')} down`, report);
   });
-}
-
-/** What a client may see of a failed check: a timeout, or an error code, never its message. */
-function publicFailure(err: unknown): string {
-  if (err instanceof HealthTimeoutError) return err.message;
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? `failed (${code})` : 'failed';
-}
-
-class HealthTimeoutError extends Error {}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HealthTimeoutError(`${name} check exceeded ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
