@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { buildApp, MIGRATIONS_DIR } from './app/build-app.ts';
+import { buildApp, listenInternal, MIGRATIONS_DIR } from './app/build-app.ts';
 import { isDatabaseEmpty, resetDemoData, seedDatabase } from './app/seed/seed.ts';
 import { cliLogger } from './cli/logger.ts';
 import { progressReporter } from './cli/progress.ts';
@@ -125,10 +125,34 @@ async function start(config: Config): Promise<number> {
     logger.info({ scale: config.db.seedOnEmpty }, 'empty database: loading demo data');
     await seed(db.pool, config.db.seedOnEmpty, 42);
   }
-  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  let internalAddress: string;
+  let address: string;
+  let listening = 'METRICS_PORT';
+  try {
+    internalAddress = await listenInternal(app);
+    listening = 'PORT';
+    address = await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    // Stops the embedded PostgreSQL too, or its child process would keep this one alive.
+    await app.close();
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      const port = listening === 'PORT' ? config.http.port : config.metrics.port;
+      throw new ConfigError([
+        {
+          variable: listening,
+          value: String(port),
+          message: 'the port is in use; pick another (0 picks a free one)',
+        },
+      ]);
+    }
+    throw err;
+  }
   app.innkeep.lifecycle.markReady();
   const url = address.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
-  logger.info({ url, database: db.target, embedded: db.embedded }, 'Innkeep is listening');
+  logger.info(
+    { url, internal: internalAddress, database: db.target, embedded: db.embedded },
+    'Innkeep is listening',
+  );
   console.log(`\nInnkeep is ready at ${url}  (try ${url}/api/hotels/search?city=paris)\n`);
   return -1; // keep running; the signal handler exits
 }

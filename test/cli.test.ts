@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,7 +21,13 @@ after(async () => {
 
 /** The variables the CLI would otherwise inherit from this process (CI, a developer's .env). */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' };
+  // METRICS_PORT=0: test files run in parallel, and the internal listener's default port is fixed.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'warn',
+    METRICS_PORT: '0',
+  };
   return { ...env, ...extra };
 }
 
@@ -33,6 +41,32 @@ describe('innkeep CLI', () => {
     assert.equal(await proc.exited, 2);
     for (const name of ['PORT="eighty"', 'DB_POOL_MAX="0"', 'LOG_LEVEL="loud"']) {
       assert.match(proc.err(), new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    }
+  });
+
+  it('when METRICS_PORT is taken, then start exits 2 naming it, and leaves no PostgreSQL behind', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-cli-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const env: Record<string, string> = {
+      INNKEEP_DATA_DIR: dataDir,
+      PORT: '0',
+      METRICS_PORT: String((taken.address() as AddressInfo).port),
+      DB_SEED_ON_EMPTY: 'none',
+    };
+    if (testTarget() === 'external') {
+      const db = await createTestDatabase({ migrate: false });
+      cleanups.push(() => db.drop());
+      env.DATABASE_URL = db.url;
+    }
+    const proc = run(['start'], env);
+    assert.equal(await proc.exited, 2, proc.err());
+    assert.match(proc.err(), /METRICS_PORT="\d+": the port is in use/);
+    if (testTarget() === 'embedded') {
+      const pid = await postmasterPid(dataDir);
+      assert.ok(pid === 0 || !isProcessRunning(pid), 'embedded PostgreSQL stopped');
     }
   });
 
@@ -77,6 +111,15 @@ describe('innkeep CLI', () => {
     assert.equal(body.hasMore, true);
     assert.ok(body.data.every((h) => h.cheapestRooms.length > 0));
     assert.equal((await fetch(`${url}/ready`)).status, 200);
+    // The operators' listener is up beside it, on its own port (logged), serving the scrape.
+    const internal = /"internal":"(http:\/\/[^"]+)"/.exec(proc.out())?.[1];
+    assert.ok(internal, proc.out());
+    const scrape = await fetch(`${internal}/metrics`);
+    assert.equal(scrape.status, 200);
+    assert.match(
+      await scrape.text(),
+      /innkeep_http_request_duration_seconds_count\{route="\/api\/hotels\/search"/,
+    );
 
     proc.child.kill('SIGTERM');
     let completeAt = 0;

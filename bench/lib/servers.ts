@@ -38,7 +38,8 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(NODE, [join(ROOT, spec.script), ...(spec.args ?? [])], {
     cwd: ROOT,
-    env: { ...process.env, ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
+    // METRICS_PORT=0: several app servers run at once, and the internal listener's default is fixed.
+    env: { ...process.env, METRICS_PORT: '0', ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(child);

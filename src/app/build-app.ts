@@ -2,8 +2,16 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../platform/config/index.ts';
 import { type Database, openDatabase, translatePgError } from '../platform/db/index.ts';
-import { createHttpServer, type HttpServer, healthRoutes, Lifecycle } from '../platform/http/index.ts';
-import type { Logger } from '../platform/observability/index.ts';
+import {
+  createHttpServer,
+  createInternalServer,
+  type HttpServer,
+  healthRoutes,
+  type InternalServer,
+  Lifecycle,
+  metricsRoutes,
+} from '../platform/http/index.ts';
+import { type Logger, Metrics } from '../platform/observability/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
@@ -12,6 +20,7 @@ import { ACCESS_TOKEN_ISSUER, AuthService } from './auth/auth-service.ts';
 import { availabilityRepository } from './availability/availability-repository.ts';
 import { availabilityRoutes } from './availability/availability-routes.ts';
 import { AvailabilityService } from './availability/availability-service.ts';
+import { bookingOutcomes } from './bookings/booking-outcomes.ts';
 import { bookingRepository } from './bookings/booking-repository.ts';
 import { bookingRoutes } from './bookings/booking-routes.ts';
 import { BookingService } from './bookings/booking-service.ts';
@@ -44,7 +53,15 @@ export const MIGRATIONS_DIR = join(import.meta.dirname, '../../drizzle');
 
 declare module 'fastify' {
   interface FastifyInstance {
-    innkeep: { readonly config: Config; readonly db: Database; readonly lifecycle: Lifecycle };
+    innkeep: {
+      readonly config: Config;
+      readonly db: Database;
+      readonly lifecycle: Lifecycle;
+      /** The Prometheus registry; undefined with METRICS_ENABLED=false. */
+      readonly metrics: Metrics | undefined;
+      /** The operators' listener (not listening until `listenInternal`): /metrics, /health/detailed. */
+      readonly internal: InternalServer;
+    };
   }
 }
 
@@ -60,14 +77,22 @@ export interface BuildAppOptions {
  * use `app.inject()` or `listen({ port: 0 })`. `app.close()` drains the pool and stops PostgreSQL.
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}) {
+  const metrics = config.metrics.enabled ? new Metrics() : undefined;
   const app = createHttpServer(config, {
     ...(options.logger ? { logger: options.logger } : {}),
     errorTranslators: [translatePgError],
+    metrics,
+    nPlusOneWarnAt: config.metrics.nPlusOneWarnAt ?? (config.env === 'production' ? 0 : 10),
   });
   const lifecycle = new Lifecycle();
-  const db = await openDatabase(config.db, app.log);
+  const db = await openDatabase(config.db, app.log, {
+    onStatement: metrics
+      ? (statement, durationMs, failed, slow) =>
+          metrics.observeStatement(statement, durationMs / 1000, failed, slow)
+      : undefined,
+  });
   try {
-    await mount(app, config, db, lifecycle);
+    await mount(app, { config, db, lifecycle, metrics });
   } catch (err) {
     // Nothing else would stop the embedded server (its child process would keep this one alive).
     await db.close();
@@ -77,14 +102,38 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   return app;
 }
 
+interface Platform {
+  readonly config: Config;
+  readonly db: Database;
+  readonly lifecycle: Lifecycle;
+  readonly metrics: Metrics | undefined;
+}
+
 /** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
-async function mount(app: HttpServer, config: Config, db: Database, lifecycle: Lifecycle): Promise<void> {
+async function mount(app: HttpServer, platform: Platform): Promise<void> {
+  const { config, db, lifecycle, metrics } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
-  app.decorate('innkeep', { config, db, lifecycle });
+  const internal = createInternalServer(app.log);
+  app.decorate('innkeep', { config, db, lifecycle, metrics, internal });
   app.addHook('onClose', async () => {
+    await internal.close();
     await db.close();
     lifecycle.markStopped();
   });
+  if (metrics) {
+    metrics.sampledGauges(
+      'innkeep_db_pool',
+      {
+        total: 'Connections the pool holds (busy and idle)',
+        idle: 'Connections the pool holds that are idle',
+        waiting: 'Callers queued for a connection',
+        max: 'The pool size limit (DB_POOL_MAX)',
+      },
+      () => db.stats(),
+    );
+    await internal.register(metricsRoutes, { metrics });
+    if (config.metrics.token) await app.register(metricsRoutes, { metrics, token: config.metrics.token });
+  }
 
   // Before every route, the probes included: @fastify/swagger only documents routes added after it.
   await app.register(openApi);
@@ -110,7 +159,7 @@ async function mount(app: HttpServer, config: Config, db: Database, lifecycle: L
     ],
   });
 
-  const services = buildServices(config, db, app.log);
+  const services = buildServices(config, db, app.log, metrics);
   // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
   const api = { prefix: '/api' };
@@ -127,13 +176,20 @@ async function mount(app: HttpServer, config: Config, db: Database, lifecycle: L
   await app.register(reportRoutes, { ...api, reports: services.reports });
 
   await app.ready();
+  await internal.ready();
+}
+
+/** Starts the operators' listener (METRICS_HOST:METRICS_PORT); resolves with its address. */
+export async function listenInternal(app: App): Promise<string> {
+  const { config, internal } = app.innkeep;
+  return internal.listen({ host: config.metrics.host, port: config.metrics.port });
 }
 
 /**
  * The composition root of the domain: every repository factory, provider and service, built once.
  * A cache, a metrics registry or another payment provider is wired in here.
  */
-function buildServices(config: Config, db: Database, log: Logger) {
+function buildServices(config: Config, db: Database, log: Logger, metrics: Metrics | undefined) {
   if (!config.auth.jwtSecret && config.env === 'production') {
     log.warn(
       { dataDir: config.db.dataDir },
@@ -150,7 +206,12 @@ function buildServices(config: Config, db: Database, log: Logger) {
     availability: new AvailabilityService({ db, availability: availabilityRepository }),
     reviews: new ReviewService({ db, reviews: reviewRepository }),
     prices: new PriceHistoryService({ db, prices: priceHistoryRepository }),
-    bookings: new BookingService({ db, bookings: bookingRepository, payments }),
+    bookings: new BookingService({
+      db,
+      bookings: bookingRepository,
+      payments,
+      outcomes: bookingOutcomes(metrics),
+    }),
     idempotent: new IdempotentRequests(db),
     waitlist: new WaitlistService({ db, waitlist: waitlistRepository }),
     trips: new TripService({ db, trips: tripRepository }),

@@ -47,6 +47,13 @@ describe('loadConfig', () => {
           seedOnEmpty: 'small',
           embeddedMaxDowntimeMs: 30_000,
         },
+        metrics: {
+          enabled: true,
+          host: '127.0.0.1',
+          port: 9464,
+          token: undefined,
+          nPlusOneWarnAt: undefined,
+        },
         auth: {
           jwtSecret: undefined,
           accessTokenTtlS: 900,

@@ -48,7 +48,7 @@ export async function createTestDatabase(
   u.pathname = `/${name}`;
   const url = u.toString();
   const config = loadConfig({ env: { DATABASE_URL: url }, envFile: false });
-  const pool = createPool(url, config.db, recordingLogger(), 'innkeep-test');
+  const pool = createPool(url, config.db, recordingLogger(), { applicationName: 'innkeep-test' });
   if (options.migrate !== false) await runMigrations(pool, MIGRATIONS, recordingLogger());
   return {
     url,

@@ -8,6 +8,7 @@ import { requestFingerprint } from '../idempotency/idempotency-store.ts';
 import type { HeldClaim, IdempotencyScope } from '../idempotency/idempotent-requests.ts';
 import type { PaymentProvider } from '../payments/payment-provider.ts';
 import { offerFreedRooms } from '../waitlist/waitlist-offers.ts';
+import type { BookingOutcomes } from './booking-outcomes.ts';
 import type { BookingRepository } from './booking-repository.ts';
 import type { Booking, CreateBookingBody, MyBookingsQuery } from './booking-schema.ts';
 
@@ -15,17 +16,25 @@ export interface BookingServiceDeps {
   readonly db: Database;
   readonly bookings: RepositoryFactory<BookingRepository>;
   readonly payments: PaymentProvider;
+  readonly outcomes: BookingOutcomes;
 }
 
 export class BookingService {
   readonly #db: Database;
   readonly #bookings: RepositoryFactory<BookingRepository>;
   readonly #payments: PaymentProvider;
+  readonly #outcomes: BookingOutcomes;
 
   constructor(deps: BookingServiceDeps) {
     this.#db = deps.db;
     this.#bookings = deps.bookings;
     this.#payments = deps.payments;
+    this.#outcomes = deps.outcomes;
+  }
+
+  /** Counts what a booking request came to (the route knows: created, replayed, sold out). */
+  recordOutcome(outcome: 'created' | 'sold_out' | 'replayed'): void {
+    this.#outcomes.record(outcome);
   }
 
   /**
@@ -136,6 +145,7 @@ export class BookingService {
         checkIn: locked.checkIn,
         checkOut: locked.checkOut,
       });
+      tx.onCommit(() => this.#outcomes.record('cancelled'));
     });
     return this.get(user, bookingId);
   }

@@ -173,6 +173,44 @@ export const settings = [
       'The embedded PostgreSQL is restarted when it dies; if it is still down after this long, `/healthz` fails so a supervisor restarts the app.',
   }),
   setting({
+    path: 'metrics.enabled',
+    env: 'METRICS_ENABLED',
+    schema: Type.Boolean(),
+    default: true,
+    description:
+      'Record Prometheus metrics (request, statement, pool, business figures). `false` removes the hooks and the `/metrics` endpoints.',
+  }),
+  setting({
+    path: 'metrics.host',
+    env: 'METRICS_HOST',
+    schema: Type.String({ minLength: 1 }),
+    default: '127.0.0.1',
+    description:
+      'Interface of the internal listener serving `/metrics` and `/health/detailed` without a token. Keep it off the public network.',
+  }),
+  setting({
+    path: 'metrics.port',
+    env: 'METRICS_PORT',
+    schema: int(0, 65535),
+    default: 9464,
+    description:
+      'Port of the internal listener (0 picks a free one). It fails to start, and so does the app, if the port is taken.',
+  }),
+  setting({
+    path: 'metrics.token',
+    env: 'METRICS_TOKEN',
+    schema: Type.String({ minLength: 16 }),
+    description:
+      'When set, `/metrics` is also served on the main port to `Authorization: Bearer <token>` (16+ characters); unset, it is only on the internal listener.',
+  }),
+  setting({
+    path: 'metrics.nPlusOneWarnAt',
+    env: 'N_PLUS_ONE_WARN_AT',
+    schema: int(0, 100_000),
+    description:
+      'Warn when one request runs the same statement more than this many times (an N+1 loop); 0 turns it off. Unset: 10, except under `NODE_ENV=production`, where it is off.',
+  }),
+  setting({
     path: 'auth.jwtSecret',
     env: 'JWT_SECRET',
     schema: Type.String({ minLength: 32 }),

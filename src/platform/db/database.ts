@@ -3,6 +3,7 @@ import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded.ts';
 import type { EmbeddedServerStatus } from './embedded-supervisor.ts';
+import type { StatementObserver } from './instrumented-client.ts';
 import { type MigrationStatus, migrationStatus, runMigrations } from './migrate.ts';
 import { createPool, type PoolStats, poolStats } from './pool.ts';
 import type { Queryable, Transaction } from './queryable.ts';
@@ -89,7 +90,16 @@ export interface DbSession extends Queryable {
  * const { rows } = await db.read((pool) => pool.query('SELECT 1 AS one'));
  * await db.close();
  */
-export async function openDatabase(config: DbConfig, logger: Logger): Promise<Database> {
+export interface OpenDatabaseOptions {
+  /** Told about every finished statement (see StatementObserver). */
+  readonly onStatement?: StatementObserver | undefined;
+}
+
+export async function openDatabase(
+  config: DbConfig,
+  logger: Logger,
+  options: OpenDatabaseOptions = {},
+): Promise<Database> {
   const log = logger.child({ component: 'db' });
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.url;
@@ -97,7 +107,7 @@ export async function openDatabase(config: DbConfig, logger: Logger): Promise<Da
     embedded = await startEmbeddedPostgres(config.dataDir, logger);
     url = embedded.url;
   }
-  const pool = createPool(url, config, log);
+  const pool = createPool(url, config, log, { onStatement: options.onStatement });
   let closing: Promise<void> | undefined;
   const onHookError = (err: unknown) =>
     log.error({ err }, 'a commit hook failed (the transaction committed)');

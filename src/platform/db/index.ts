@@ -1,11 +1,13 @@
-export type { Database, DbSession } from './database.ts';
+export type { Database, DbSession, OpenDatabaseOptions } from './database.ts';
 export { openDatabase, redactUrl } from './database.ts';
 export type { EmbeddedPostgresHandle } from './embedded.ts';
 export { isProcessRunning, startEmbeddedPostgres } from './embedded.ts';
+export type { StatementObserver } from './instrumented-client.ts';
+export { statementLabel } from './instrumented-client.ts';
 export type { MigrationStatus } from './migrate.ts';
 export { migrationStatus, runMigrations } from './migrate.ts';
 export { isUniqueViolation, translatePgError } from './pg-errors.ts';
-export type { PoolStats } from './pool.ts';
+export type { PoolOptions, PoolStats } from './pool.ts';
 export { createPool, pgTypes, poolStats } from './pool.ts';
 export type {
   CommitHook,

@@ -2,10 +2,22 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
 import { currentRequestContext, type RequestContext } from '../observability/request-context.ts';
 
+/**
+ * Told about every finished (non-streaming) statement: its bounded label (see `statementLabel`),
+ * duration, whether it failed and whether it crossed the slow-query warning threshold.
+ */
+export type StatementObserver = (
+  statement: string,
+  durationMs: number,
+  failed: boolean,
+  slow: boolean,
+) => void;
+
 export interface QueryObserverOptions {
   readonly logger: Logger;
   readonly slowQueryWarnMs: number;
   readonly slowQueryDebugMs: number;
+  readonly onStatement?: StatementObserver | undefined;
 }
 
 type Callback = (err: Error | null, res: unknown) => void;
@@ -16,12 +28,18 @@ type Callback = (err: Error | null, res: unknown) => void;
  * sees pool.query, checked-out clients and transactions alike.
  */
 export function instrumentedClientClass(options: QueryObserverOptions): typeof pg.Client {
-  const { logger, slowQueryWarnMs, slowQueryDebugMs } = options;
+  const { logger, slowQueryWarnMs, slowQueryDebugMs, onStatement } = options;
 
   // `ctx` is captured when the query starts: completion runs in the socket's async context.
   const observe = (query: unknown, startedAt: number, err: unknown, ctx: RequestContext | undefined) => {
     const durationMs = performance.now() - startedAt;
     if (ctx) ctx.queryTimeMs += durationMs;
+    onStatement?.(
+      statementLabel(query),
+      durationMs,
+      err !== null && err !== undefined,
+      durationMs >= slowQueryWarnMs,
+    );
     if (durationMs < slowQueryDebugMs && durationMs < slowQueryWarnMs) return;
     const entry = {
       statement: statementName(query),
@@ -39,7 +57,13 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
       const query = args[0];
       // Cursors and other submittables stream; they are counted but not timed.
       const ctx = currentRequestContext();
-      if (ctx) ctx.queryCount++;
+      if (ctx) {
+        ctx.queryCount++;
+        if (ctx.statementShapes) {
+          const shape = statementName(query);
+          ctx.statementShapes.set(shape, (ctx.statementShapes.get(shape) ?? 0) + 1);
+        }
+      }
       if (query && typeof query === 'object' && typeof query.submit === 'function') {
         return super.query(...(args as [never]));
       }
@@ -67,6 +91,25 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
     }
   }
   return InstrumentedClient as unknown as typeof pg.Client;
+}
+
+const CONTROL_STATEMENT = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|SELECT 1)\b/i;
+
+/**
+ * A metric label for a statement, from a bounded set: its name when it has one (every app statement
+ * does), the keyword of a transaction-control statement, or `unnamed` (never the SQL text, which
+ * can be unbounded).
+ */
+export function statementLabel(query: unknown): string {
+  if (query && typeof query === 'object' && typeof (query as { name?: unknown }).name === 'string') {
+    return (query as { name: string }).name;
+  }
+  const text = typeof query === 'string' ? query : (query as { text?: unknown } | null)?.text;
+  if (typeof text === 'string') {
+    const control = CONTROL_STATEMENT.exec(text);
+    if (control?.[1]) return control[1].toUpperCase();
+  }
+  return 'unnamed';
 }
 
 function statementName(query: unknown): string {

@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import pg from 'pg';
 import type { DbConfig } from '../config/index.ts';
 import type { Logger } from '../observability/logger.ts';
-import { instrumentedClientClass } from './instrumented-client.ts';
+import { instrumentedClientClass, type StatementObserver } from './instrumented-client.ts';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -48,12 +48,20 @@ export interface PoolStats {
  * const pool = createPool('postgres://127.0.0.1/test', config.db, logger);
  * const { rows } = await pool.query({ name: 'one', text: 'SELECT 1 AS one' });
  */
+export interface PoolOptions {
+  /** `application_name` the server shows in pg_stat_activity. */
+  readonly applicationName?: string;
+  /** Told about every finished statement (the metrics registry's statement histogram). */
+  readonly onStatement?: StatementObserver | undefined;
+}
+
 export function createPool(
   url: string,
   config: DbConfig,
   logger: Logger,
-  applicationName = 'innkeep',
+  options: PoolOptions = {},
 ): pg.Pool {
+  const { applicationName = 'innkeep', onStatement } = options;
   const pool = new ContextPreservingPool({
     connectionString: url,
     max: config.poolMax,
@@ -67,6 +75,7 @@ export function createPool(
       logger,
       slowQueryWarnMs: config.slowQueryWarnMs,
       slowQueryDebugMs: config.slowQueryDebugMs,
+      onStatement,
     }),
   });
   // A connection can fail at any time (the server restarts, a backend is terminated, the network

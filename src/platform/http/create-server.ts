@@ -5,11 +5,13 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { appError, type ErrorTranslator } from '../errors/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
+import { type Metrics, UNMATCHED_ROUTE } from '../observability/metrics.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
 import { ClientErrors } from './client-errors.ts';
 import { errorBody, registerErrorHandling } from './error-handler.ts';
@@ -31,6 +33,13 @@ export interface HttpServerOptions {
   readonly logger?: FastifyBaseLogger;
   /** How the adapters in use turn their failures into catalogued errors (e.g. translatePgError). */
   readonly errorTranslators?: readonly ErrorTranslator[];
+  /** Where request durations, in-flight requests and statements per request are recorded. */
+  readonly metrics?: Metrics | undefined;
+  /**
+   * Log a warning when one request runs the same statement shape more than this many times (an N+1
+   * loop); 0 turns the detector off.
+   */
+  readonly nPlusOneWarnAt?: number;
 }
 
 /**
@@ -97,6 +106,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   registerJsonBodyParser(app);
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  const { metrics, nPlusOneWarnAt = 0 } = options;
 
   // Connections that are busy when close() starts become idle only after their response; tell the
   // client to hang up then, or close() would wait for the keep-alive timeout (72 s).
@@ -108,7 +118,13 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   // Must be the first hook: everything after it (handlers, DB calls) runs inside this context.
   app.addHook('onRequest', (request, reply, done) => {
     const ctx: RequestContext = { requestId: String(request.id), queryCount: 0, queryTimeMs: 0 };
+    if (nPlusOneWarnAt > 0) ctx.statementShapes = new Map();
     request.ctx = ctx;
+    if (metrics) {
+      // 'close' fires once per response whether it finished or the client went away mid-way.
+      metrics.httpInFlight.inc();
+      reply.raw.once('close', () => metrics.httpInFlight.dec());
+    }
     reply.header('x-request-id', request.id);
     clientErrors.track(request.raw.socket, { id: String(request.id), url: request.url });
     if (closing) {
@@ -133,6 +149,11 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
 
   app.addHook('onResponse', async (request, reply) => {
     clientErrors.answered(request.raw.socket);
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    const statements = request.ctx?.queryCount ?? 0;
+    metrics?.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000, statements);
+    const shapes = request.ctx?.statementShapes;
+    if (shapes && statements > nPlusOneWarnAt) warnRepeatedStatements(request, route, shapes, nPlusOneWarnAt);
     request.log.info(
       {
         method: request.method,
@@ -152,6 +173,22 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     ...(options.errorTranslators ? { translators: options.errorTranslators } : {}),
   });
   return app;
+}
+
+/** The N+1 detector's report: each statement shape one request ran more than `limit` times. */
+function warnRepeatedStatements(
+  request: FastifyRequest,
+  route: string,
+  shapes: Map<string, number>,
+  limit: number,
+): void {
+  for (const [statement, count] of shapes) {
+    if (count <= limit) continue;
+    request.log.warn(
+      { route, method: request.method, statement, count, threshold: limit },
+      `possible N+1: one request ran the same statement ${count} times`,
+    );
+  }
 }
 
 export type HttpServer = ReturnType<typeof createHttpServer>;

@@ -5,6 +5,11 @@ export interface RequestContext {
   readonly requestId: string;
   queryCount: number;
   queryTimeMs: number;
+  /**
+   * Statements run so far by shape (name, or the compacted SQL text), kept only while the N+1
+   * detector is on: a shape repeated past its threshold in one request is logged.
+   */
+  statementShapes?: Map<string, number>;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
