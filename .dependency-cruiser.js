@@ -19,6 +19,19 @@ export default {
       from: {},
       to: { circular: true },
     },
+    // The platform's folders in their direction (README, Design): each imports only those to its left.
+    ...[
+      ['config|errors', 'observability|db|http|ops|security'],
+      ['observability', 'db|http|ops'],
+      ['db', 'http|ops'],
+      ['http', 'ops'],
+    ].map(([from, to]) => ({
+      name: `platform-direction-${from.split('|')[0]}`,
+      comment: `src/platform/(${from}) must not import src/platform/(${to}): config, errors ← observability ← db ← http ← ops.`,
+      severity: 'error',
+      from: { path: `^src/platform/(${from})/` },
+      to: { path: `^src/platform/(${to})/` },
+    })),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -81,5 +81,53 @@ describe('npm run cycles', () => {
     assert.notEqual(run.code, 0, run.output);
     assert.match(run.output, /error no-circular-folders: \S*folder-cycle\/(db|http) →/);
     assert.doesNotMatch(run.output, /error no-circular:/, 'no single module is in a cycle');
+  });
+});
+
+describe('npm run cycles: the platform folders’ direction', () => {
+  /** A tree shaped like the project (`src/platform/<from>` importing `src/platform/<to>`), checked from its root. */
+  async function checkDirection(from: string, to: string) {
+    const root = await mkdtemp(join(tmpdir(), 'innkeep-direction-'));
+    try {
+      await mkdir(join(root, 'src/platform', from), { recursive: true });
+      await mkdir(join(root, 'src/platform', to), { recursive: true });
+      await writeFile(
+        join(root, 'src/platform', from, 'a.ts'),
+        `import { b } from '../${to}/b.ts';\nexport const a = b;\n`,
+      );
+      await writeFile(join(root, 'src/platform', to, 'b.ts'), 'export const b = 1;\n');
+      await writeFile(join(root, 'tsconfig.json'), await readFile(join(ROOT, 'tsconfig.json'), 'utf8'));
+      const run = spawnCapture(NODE, [DEPCRUISE, '--config', join(ROOT, '.dependency-cruiser.js'), 'src'], {
+        cwd: root,
+      });
+      return { code: await run.exited, output: run.out() + run.err() };
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+
+  it('when a platform folder imports one to its left, then the check passes', async () => {
+    for (const [from, to] of [
+      ['ops', 'http'],
+      ['http', 'db'],
+      ['db', 'observability'],
+      ['observability', 'config'],
+    ]) {
+      const run = await checkDirection(from!, to!);
+      assert.equal(run.code, 0, `${from} → ${to}: ${run.output}`);
+    }
+  });
+
+  it('when a platform folder imports one to its right, then the check fails naming the rule', async () => {
+    for (const [from, to] of [
+      ['db', 'http'],
+      ['http', 'ops'],
+      ['observability', 'db'],
+      ['config', 'observability'],
+    ]) {
+      const run = await checkDirection(from!, to!);
+      assert.notEqual(run.code, 0, `${from} → ${to} passed`);
+      assert.match(run.output, /error platform-direction-\w+: src\/platform\//, run.output);
+    }
   });
 });
