@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { buildApp, listenInternal, MIGRATIONS_DIR } from './app/build-app.ts';
 import { isDatabaseEmpty, resetDemoData, seedDatabase } from './app/seed/seed.ts';
 import { cliLogger } from './cli/logger.ts';
+import { analyzeQueriesCommand, checkIndexesCommand, planFlagOptions } from './cli/perf.ts';
 import { progressReporter } from './cli/progress.ts';
 import { createAdminCommand, createAdminInput } from './cli/users.ts';
 import {
@@ -30,6 +31,14 @@ Commands:
                                 the account's sessions out). A new account without a password gets
                                 a generated one, printed once. Prefer --password-stdin: a --password
                                 argument is visible in the process list and shell history.
+  perf analyze-queries [--json] [--seq-scan-rows N] [--estimate-factor F]
+                                EXPLAIN ANALYZE every named statement with parameters from the data
+                                (writes in transactions that are rolled back); flags sequential scans
+                                of tables with >= N rows (10000) and row estimates off by > F x (10).
+  perf check-indexes [--json]   Index sizes and scans, unused and duplicate indexes, unindexed foreign
+                                keys, and whether each named statement's plan uses its expected
+                                indexes. Exit 1 on a regression, a missing or duplicate index or an
+                                unaccepted unindexed foreign key.
   config [--markdown]           Print the configuration variables.
   help                          Show this text.
 
@@ -50,6 +59,9 @@ const OPTIONS = {
   name: { type: 'string' },
   password: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'seq-scan-rows': { type: 'string' },
+  'estimate-factor': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -102,6 +114,15 @@ async function main(argv: string[]): Promise<number> {
     }
     return createAdminCommand(config, input);
   }
+  if (command === 'perf' && sub === 'analyze-queries') {
+    const options = planFlagOptions({
+      seqScanRows: values['seq-scan-rows'],
+      estimateFactor: values['estimate-factor'],
+    });
+    if (typeof options === 'string') return usageError(options);
+    return analyzeQueriesCommand(config, options, values.json);
+  }
+  if (command === 'perf' && sub === 'check-indexes') return checkIndexesCommand(config, values.json);
   return usageError(`Unknown command: ${positionals.join(' ')}`);
 }
 
