@@ -177,6 +177,50 @@ describe('startEmbeddedPostgres', () => {
     assert.equal(await exists(join(dir, 'pg', 'postmaster.pid')), false);
   });
 
+  it('when the process that started the server is still running, then another start uses it and stop() leaves it running', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'innkeep-embedded-shared-'));
+    const script = join(scripts, 'start-and-hold.mjs');
+    await writeFile(
+      script,
+      [
+        `import { startEmbeddedPostgres } from ${JSON.stringify(EMBEDDED_MODULE)};`,
+        'const quiet = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };',
+        'const server = await startEmbeddedPostgres(process.argv[2], quiet);',
+        'process.stdout.write(JSON.stringify({ url: server.url }) + "\\n");',
+        'process.on("SIGTERM", () => server.stop().then(() => process.exit(0)));',
+        'setInterval(() => {}, 1000);',
+        '',
+      ].join('\n'),
+    );
+    const owner = spawn(NODE, [script, shared], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const started = await new Promise<{ url: string }>((resolve, reject) => {
+        let out = '';
+        owner.stdout?.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { url: string });
+        });
+        owner.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
+      });
+      const pid = await postmasterPid(shared);
+      const logger = recordingLogger();
+      const second = await startEmbeddedPostgres(shared, logger);
+      assert.equal(second.url, started.url);
+      assert.ok(
+        messages(logger.entries).includes('using the embedded PostgreSQL another running process started'),
+        JSON.stringify(logger.entries),
+      );
+      await second.stop();
+      assert.ok(isProcessRunning(pid), 'the owner’s server was stopped by the second process');
+      assert.deepEqual(await queryOnce(started.url, 'SELECT 1 AS one'), [{ one: 1 }]);
+    } finally {
+      const exited = once(owner, 'exit');
+      owner.kill('SIGTERM');
+      await exited;
+      await rm(shared, { recursive: true, force: true });
+    }
+  });
+
   it('when a process that imported embedded.ts ends on its own, then it exits with code 0 and a clean stderr', async () => {
     const script = join(scripts, 'import-only.mjs');
     await writeFile(script, `import ${JSON.stringify(EMBEDDED_MODULE)};\nsetTimeout(() => {}, 10);\n`);

