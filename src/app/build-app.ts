@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../platform/config/index.ts';
 import { type Database, openDatabase, translatePgError } from '../platform/db/index.ts';
 import { createHttpServer, type HttpServer, healthRoutes, Lifecycle } from '../platform/http/index.ts';
-import type { Logger } from '../platform/observability/index.ts';
+import type { Logger, Tracing } from '../platform/observability/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
@@ -52,6 +52,8 @@ export interface BuildAppOptions {
   readonly logger?: FastifyBaseLogger;
   /** Leave readiness at "starting" until the caller calls `app.innkeep.lifecycle.markReady()`. */
   readonly deferReady?: boolean;
+  /** Tracing started by `startTracing` before fastify and pg were imported (see src/main.ts). */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -62,6 +64,7 @@ export interface BuildAppOptions {
 export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   const app = createHttpServer(config, {
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
     errorTranslators: [translatePgError],
   });
   const lifecycle = new Lifecycle();

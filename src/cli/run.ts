@@ -1,4 +1,4 @@
-// The CLI's commands (`innkeep start`, `db migrate`, ...), run by src/main.ts.
+// The CLI's commands (`innkeep start`, `db migrate`, ...), run by src/main.ts once tracing is set up.
 import { buildApp, MIGRATIONS_DIR } from '../app/build-app.ts';
 import { isDatabaseEmpty, resetDemoData, seedDatabase } from '../app/seed/seed.ts';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../platform/config/index.ts';
 import { openDatabase, runMigrations } from '../platform/db/index.ts';
 import { installSignalHandlers, watchParentExit } from '../platform/http/index.ts';
+import type { Tracing } from '../platform/observability/index.ts';
 import { parseCommandLine } from './command-line.ts';
 import { cliLogger } from './logger.ts';
 import { progressReporter } from './progress.ts';
@@ -41,7 +42,12 @@ Configuration comes from environment variables (and ./.env); see README.md.`;
  */
 const runByNpm = process.env.npm_lifecycle_event !== undefined;
 
-async function main(argv: string[]): Promise<number> {
+export interface CliContext {
+  /** Tracing, when src/main.ts started it (only for `start`, with an OTLP endpoint configured). */
+  readonly tracing?: Tracing | undefined;
+}
+
+async function main(argv: string[], cli: CliContext): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
@@ -62,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  if (command === 'start') return start(config);
+  if (command === 'start') return start(config, cli.tracing);
   if (command === 'db' && sub === 'migrate') return migrate(config);
   if (command === 'db' && sub === 'seed') {
     const scale = values.scale as SeedScale;
@@ -90,9 +96,9 @@ async function main(argv: string[]): Promise<number> {
   return usageError(`Unknown command: ${positionals.join(' ')}`);
 }
 
-async function start(config: Config): Promise<number> {
+async function start(config: Config, tracing: Tracing | undefined): Promise<number> {
   const logger = cliLogger(config);
-  const app = await buildApp(config, { logger, deferReady: true });
+  const app = await buildApp(config, { logger, deferReady: true, ...(tracing ? { tracing } : {}) });
   const requestShutdown = installSignalHandlers(app, app.innkeep.lifecycle, {
     drainDelayMs: config.http.shutdownDrainDelayMs,
     timeoutMs: config.http.shutdownTimeoutMs,
@@ -179,10 +185,10 @@ function usageError(message: string): number {
  * Runs one CLI command and sets the exit code; `start` keeps the process running until a signal.
  *
  * @example
- * await runCli(['db', 'migrate']); // process.exitCode is 0 once migrated
+ * await runCli(['db', 'migrate'], {}); // process.exitCode is 0 once migrated
  */
-export function runCli(argv: string[]): Promise<void> {
-  return main(argv).then(
+export function runCli(argv: string[], cli: CliContext): Promise<void> {
+  return main(argv, cli).then(
     (code) => {
       if (code >= 0) process.exitCode = code;
     },
