@@ -11,7 +11,13 @@ import {
   Lifecycle,
   metricsRoutes,
 } from '../platform/http/index.ts';
-import { type Logger, Metrics, ProcessSamples, RouteWindows } from '../platform/observability/index.ts';
+import {
+  type Logger,
+  Metrics,
+  ProcessSamples,
+  RouteWindows,
+  type Tracing,
+} from '../platform/observability/index.ts';
 import { DEFAULT_THRESHOLDS, opsRoutes, PerformanceMonitor } from '../platform/ops/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
@@ -71,6 +77,8 @@ export interface BuildAppOptions {
   readonly logger?: FastifyBaseLogger;
   /** Leave readiness at "starting" until the caller calls `app.innkeep.lifecycle.markReady()`. */
   readonly deferReady?: boolean;
+  /** Tracing started by `startTracing` before fastify and pg were imported (see src/main.ts). */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -83,6 +91,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   const routeWindows = metrics ? new RouteWindows() : undefined;
   const app = createHttpServer(config, {
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
     errorTranslators: [translatePgError],
     metrics,
     routeWindows,

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
           shutdownTimeoutMs: 10_000,
         },
         log: { level: 'info' },
+        tracing: { otlpEndpoint: undefined, otlpTracesEndpoint: undefined, serviceName: 'innkeep' },
         db: {
           url: undefined,
           dataDir: resolve('./.innkeep'),

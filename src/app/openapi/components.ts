@@ -40,6 +40,13 @@ export const ErrorBody = Type.Object(
     timestamp: Type.String({ format: 'date-time' }),
     path: Type.String({ description: 'The request path and query' }),
     requestId: Type.String({ description: 'Also in the x-request-id header and in every log line' }),
+    traceId: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{32}$',
+        description:
+          'Only when the server traces (OpenTelemetry): the W3C trace id of the request, also in the x-trace-id header and in its log lines',
+      }),
+    ),
     details: Type.Optional(
       Type.Array(
         Type.Object(

@@ -13,6 +13,7 @@ export type SeedScale = (typeof SEED_SCALES)[number];
 export type Config = ConfigOf<typeof settings>;
 export type DbConfig = Config['db'];
 export type AuthConfig = Config['auth'];
+export type TracingConfig = Config['tracing'];
 
 export interface ConfigIssue {
   readonly variable: string;

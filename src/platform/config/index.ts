@@ -6,6 +6,7 @@ export type {
   LoadConfigOptions,
   LogLevel,
   SeedScale,
+  TracingConfig,
 } from './config.ts';
 export { ConfigError, configMarkdownTable, loadConfig } from './config.ts';
 export { SEED_SCALES } from './settings.ts';

@@ -49,6 +49,27 @@ export const settings = [
     description: 'pino log level.',
   }),
   setting({
+    path: 'tracing.otlpEndpoint',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    schema: Type.String({ pattern: '^https?://' }),
+    description:
+      'OpenTelemetry tracing: base URL of an OTLP/HTTP receiver (an OpenTelemetry Collector, e.g. `http://127.0.0.1:4318`); traces are sent to `<url>/v1/traces` (OTLP/JSON). Unset (and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` unset): tracing is off and the OpenTelemetry SDK is not loaded.',
+  }),
+  setting({
+    path: 'tracing.otlpTracesEndpoint',
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    schema: Type.String({ pattern: '^https?://' }),
+    description:
+      'Full URL traces are sent to, used as is; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`, and also turns tracing on.',
+  }),
+  setting({
+    path: 'tracing.serviceName',
+    env: 'OTEL_SERVICE_NAME',
+    schema: Type.String({ minLength: 1 }),
+    default: 'innkeep',
+    description: 'The `service.name` the traces carry.',
+  }),
+  setting({
     path: 'http.trustProxy',
     env: 'TRUST_PROXY',
     schema: Type.Boolean(),

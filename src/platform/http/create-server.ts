@@ -10,13 +10,16 @@ import Fastify, {
 } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { appError, type ErrorTranslator } from '../errors/index.ts';
+import type { Tracing } from '../observability/index.ts';
 import { loggerOptions } from '../observability/logger.ts';
 import { type Metrics, UNMATCHED_ROUTE } from '../observability/metrics.ts';
 import { type RequestContext, requestContext } from '../observability/request-context.ts';
 import type { RouteWindows } from '../observability/route-windows.ts';
+import { activeTraceIds } from '../observability/trace-ids.ts';
 import { ClientErrors } from './client-errors.ts';
 import { errorBody, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body.ts';
+import { installRequestTracing } from './request-tracing.ts';
 import { RouteMethods } from './route-methods.ts';
 import { requestValidatorCompiler } from './validation.ts';
 
@@ -44,12 +47,21 @@ export interface HttpServerOptions {
    * off in production.
    */
   readonly nPlusOneWarnAt?: number;
+  /**
+   * Tracing started by `startTracing` (before fastify and pg were loaded). Adds @fastify/otel's
+   * spans, echoes each request's trace id in `x-trace-id` and exports the last spans on close.
+   */
+  readonly tracing?: Tracing;
 }
+
+/** The response header that carries the request's W3C trace id (32 hex digits) when tracing is on. */
+export const TRACE_ID_HEADER = 'x-trace-id';
 
 /**
  * A Fastify instance with Innkeep's HTTP conventions: request ids (accepts and echoes
  * `x-request-id`), a per-request context that counts SQL statements, one-line access logs,
- * `Server-Timing: db` headers, the standard error format, strict query validation and a body limit.
+ * `Server-Timing: db` headers, the standard error format, strict query validation and a body limit;
+ * with `tracing`, request spans and the trace id in `x-trace-id`, logs and error bodies.
  *
  * @example
  * const app = createHttpServer(loadConfig());
@@ -82,6 +94,8 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
           ? 'A path parameter is too long'
           : 'The URL is not valid (bad percent-encoding?)';
       const err = appError('VALIDATION', message, { cause: error });
+      const ids = activeTraceIds();
+      if (ids) reply.header(TRACE_ID_HEADER, ids.traceId);
       (reply as FastifyReply)
         .code(err.statusCode)
         .header('x-request-id', request.id)
@@ -93,6 +107,11 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     forceCloseConnections: 'idle',
     routerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const { tracing } = options;
+  // Before every other plugin and route: @fastify/otel only instruments what is added after it.
+  if (tracing) {
+    installRequestTracing(app, tracing, { flushTimeoutMs: Math.floor(config.http.shutdownTimeoutMs / 2) });
+  }
 
   // Two Node defaults let a slow request outlive HTTP_REQUEST_TIMEOUT_MS (measured): with
   // headersTimeout (60 s) above requestTimeout, a slow *body* is never cut by requestTimeout; and
@@ -140,6 +159,10 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
       reply.raw.once('close', () => metrics.httpInFlight.dec());
     }
     reply.header('x-request-id', request.id);
+    if (tracing) {
+      const ids = activeTraceIds();
+      if (ids) reply.header(TRACE_ID_HEADER, ids.traceId);
+    }
     clientErrors.track(request.raw.socket, { id: String(request.id), url: request.url });
     if (closing) {
       reply

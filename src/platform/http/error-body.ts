@@ -14,6 +14,8 @@ export const ErrorBodySchema = Type.Object({
   timestamp: Type.String({ format: 'date-time' }),
   path: Type.String(),
   requestId: Type.String(),
+  /** Only when tracing is on: the W3C trace id of the request (also in the `x-trace-id` header). */
+  traceId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
   details: Type.Optional(
     Type.Array(
       Type.Object(

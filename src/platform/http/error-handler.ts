@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, appError, type ErrorDetail, type ErrorTranslator } from '../errors/index.ts';
+import { activeTraceIds } from '../observability/trace-ids.ts';
 import type { ErrorBody } from './error-body.ts';
 import type { RouteMethods } from './route-methods.ts';
 
@@ -50,8 +51,12 @@ export function registerErrorHandling(app: FastifyInstance, options: ErrorHandli
   });
 }
 
-/** The body for `err`; `request` needs only its id and URL (a request the parser rejected has no more). */
+/**
+ * The body for `err`; `request` needs only its id and URL (a request the parser rejected has no more).
+ * Called where the request runs, it carries the request's trace id when tracing is on.
+ */
 export function errorBody(request: Pick<FastifyRequest, 'id' | 'url'>, err: AppError): ErrorBody {
+  const ids = activeTraceIds();
   return {
     success: false,
     error: STATUS_CODES[err.statusCode] ?? 'Error',
@@ -61,6 +66,7 @@ export function errorBody(request: Pick<FastifyRequest, 'id' | 'url'>, err: AppE
     timestamp: new Date().toISOString(),
     path: request.url,
     requestId: String(request.id),
+    ...(ids ? { traceId: ids.traceId } : {}),
     ...(err.details ? { details: [...err.details] } : {}),
     ...(err.hint ? { hint: err.hint } : {}),
   };

@@ -1,5 +1,5 @@
 export type { HttpServer, HttpServerOptions } from './create-server.ts';
-export { createHttpServer } from './create-server.ts';
+export { createHttpServer, TRACE_ID_HEADER } from './create-server.ts';
 export type { ErrorBody } from './error-body.ts';
 export { ErrorBodySchema } from './error-body.ts';
 export { errorBody } from './error-handler.ts';

@@ -9,3 +9,7 @@ export type { RequestContext } from './request-context.ts';
 export { currentRequestContext, requestContext, withRequestContext } from './request-context.ts';
 export type { RouteWindowStats, WindowSummary } from './route-windows.ts';
 export { RouteWindows } from './route-windows.ts';
+export type { TraceIds } from './trace-ids.ts';
+export { activeTraceIds, tracingActive } from './trace-ids.ts';
+export { startTracing, tracesUrl } from './tracing.ts';
+export type { Tracing } from './tracing-handle.ts';
