@@ -10,7 +10,12 @@ export interface ProcessSample {
   /** Event-loop delay over the interval this sample closes, in ms. */
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
+  /** Loop turns measured in that interval (about 100 a second when idle). */
+  readonly lagTurns: number;
 }
+
+/** Fewer loop turns than this say too little: one pause among them would be "the p99". */
+const MIN_TURNS = 200;
 
 export interface MemoryReport {
   readonly rssBytes: number;
@@ -126,25 +131,32 @@ export class ProcessSamples {
     };
   }
 
-  /** The worst event-loop delay p99 (and max) over the samples of the last `windowMs`, and since the last sample. */
-  eventLoop(windowMs: number): { p99Ms: number; maxMs: number } {
+  /**
+   * Event-loop delay over the last `windowMs`: the worst p99 (and max) among the intervals measured
+   * well enough (200+ loop turns each: a short interval's "p99" is its single worst pause), including
+   * the one running now, and how many turns those covered.
+   */
+  eventLoop(windowMs: number): { p99Ms: number; maxMs: number; turns: number } {
     const from = this.#now() - windowMs;
-    let { lagP99Ms: p99Ms, lagMaxMs: maxMs } = this.#lagNow();
-    for (const s of this.#samples) {
-      if (s.at < from) continue;
+    let p99Ms = 0;
+    let maxMs = 0;
+    let turns = 0;
+    for (const s of [...this.#samples.filter((x) => x.at >= from), { at: this.#now(), ...this.#lagNow() }]) {
+      if (s.lagTurns < MIN_TURNS) continue;
       p99Ms = Math.max(p99Ms, s.lagP99Ms);
       maxMs = Math.max(maxMs, s.lagMaxMs);
+      turns += s.lagTurns;
     }
-    return { p99Ms, maxMs };
+    return { p99Ms, maxMs, turns };
   }
 
-  #lagNow(): { lagP99Ms: number; lagMaxMs: number } {
+  #lagNow(): { lagP99Ms: number; lagMaxMs: number; lagTurns: number } {
     const h = this.#lag;
     // The histogram holds nothing until the loop has turned once at its resolution.
-    if (!h || h.count === 0) return { lagP99Ms: 0, lagMaxMs: 0 };
+    if (!h || h.count === 0) return { lagP99Ms: 0, lagMaxMs: 0, lagTurns: 0 };
     // Delays are in ns and include the 10 ms sampling resolution itself.
     const less = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 10) * 100) / 100);
-    return { lagP99Ms: less(h.percentile(99)), lagMaxMs: less(h.max) };
+    return { lagP99Ms: less(h.percentile(99)), lagMaxMs: less(h.max), lagTurns: h.count };
   }
 
   #trend(): MemoryReport['trend'] {

@@ -64,7 +64,7 @@ export interface Evidence {
   readonly statsAgeSeconds?: number;
   readonly cache?: readonly CacheNamespaceReads[];
   readonly pool?: { readonly waitingForMs: number; readonly waiting: number; readonly max: number };
-  readonly eventLoop1m?: { readonly p99Ms: number; readonly maxMs: number };
+  readonly eventLoop1m?: { readonly p99Ms: number; readonly maxMs: number; readonly turns?: number };
 }
 
 /**
