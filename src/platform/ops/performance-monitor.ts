@@ -51,7 +51,9 @@ export interface PerformanceReport {
     readonly waitingForMs: number;
   };
   readonly memory: MemoryReport;
-  readonly eventLoop: { readonly '1m': { readonly p99Ms: number; readonly maxMs: number; readonly turns: number } };
+  readonly eventLoop: {
+    readonly '1m': { readonly p99Ms: number; readonly maxMs: number; readonly turns: number };
+  };
   readonly cache:
     | { readonly available: true; readonly namespaces: readonly CacheNamespaceReads[] }
     | Unavailable;
