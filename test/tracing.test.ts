@@ -211,6 +211,32 @@ describe('tracing (OpenTelemetry)', () => {
     assert.deepEqual(tracingModules, []);
   });
 
+  it('when OTEL_TRACES_SAMPLER=parentbased_traceidratio with ratio 0, then only requests whose caller sampled them are recorded', async () => {
+    const receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const app = await startInnkeep({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    });
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await fetch(`${app.url}/api/hotels/search?city=paris`)).status, 200);
+    }
+    const parent = `00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-00f067aa0ba902b7-01`;
+    const sampled = await fetch(`${app.url}/api/hotels/search?city=rome`, {
+      headers: { traceparent: parent },
+    });
+    assert.equal(sampled.status, 200);
+    assert.equal(sampled.headers.get('x-trace-id'), '4bf92f3577b34da6a3ce929d0e0e4736');
+    await app.stop();
+    const traces = new Set(receiver.spans.map((s) => s.traceId));
+    assert.deepEqual(
+      [...traces],
+      ['4bf92f3577b34da6a3ce929d0e0e4736'],
+      'only the caller-sampled request was exported',
+    );
+  });
+
   it('when the OTLP endpoint settings are given, then the traces URL follows the exporter’s precedence and a bad one is a configuration error', () => {
     const tracing = (env: Record<string, string>) => loadConfig({ env, envFile: false }).tracing;
     assert.equal(tracesUrl(tracing({})), undefined);

@@ -33,7 +33,13 @@ describe('loadConfig', () => {
           shutdownTimeoutMs: 10_000,
         },
         log: { level: 'info' },
-        tracing: { otlpEndpoint: undefined, otlpTracesEndpoint: undefined, serviceName: 'innkeep' },
+        tracing: {
+          otlpEndpoint: undefined,
+          otlpTracesEndpoint: undefined,
+          sampler: 'parentbased_always_on',
+          samplerArg: 1,
+          serviceName: 'innkeep',
+        },
         db: {
           url: undefined,
           dataDir: resolve('./.innkeep'),

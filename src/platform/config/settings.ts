@@ -63,6 +63,28 @@ export const settings = [
       'Full URL traces are sent to, used as is; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`, and also turns tracing on.',
   }),
   setting({
+    path: 'tracing.sampler',
+    env: 'OTEL_TRACES_SAMPLER',
+    schema: oneOf(
+      'parentbased_always_on',
+      'parentbased_traceidratio',
+      'parentbased_always_off',
+      'always_on',
+      'traceidratio',
+      'always_off',
+    ),
+    default: 'parentbased_always_on',
+    description:
+      'Which traces are recorded (the OpenTelemetry names). `parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG=0.1` records one trace in ten and follows an incoming `traceparent`’s decision: the way to cut tracing’s cost (see Tracing).',
+  }),
+  setting({
+    path: 'tracing.samplerArg',
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    schema: Type.Number({ minimum: 0, maximum: 1 }),
+    default: 1,
+    description: 'The share of traces the `traceidratio` samplers record (0 to 1).',
+  }),
+  setting({
     path: 'tracing.serviceName',
     env: 'OTEL_SERVICE_NAME',
     schema: Type.String({ minLength: 1 }),

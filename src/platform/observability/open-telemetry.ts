@@ -19,7 +19,15 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { register as registerEsmHooks } from 'import-in-the-middle/register-hooks.mjs';
 import type { Logger } from './logger.ts';
@@ -46,6 +54,20 @@ export interface OpenTelemetryOptions {
   /** OTLP/HTTP traces URL (`…/v1/traces`). */
   readonly url: string;
   readonly serviceName: string;
+  /** OTEL_TRACES_SAMPLER's names; default parentbased_always_on. */
+  readonly sampler?: string;
+  /** The ratio for the traceidratio samplers. */
+  readonly samplerArg?: number;
+}
+
+/** The sampler OTEL_TRACES_SAMPLER names (the SDK reads no environment itself). */
+function samplerFor(name = 'parentbased_always_on', ratio = 1): Sampler {
+  const root: Sampler = name.endsWith('always_off')
+    ? new AlwaysOffSampler()
+    : name.endsWith('traceidratio')
+      ? new TraceIdRatioBasedSampler(ratio)
+      : new AlwaysOnSampler();
+  return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 
 /**
@@ -64,6 +86,7 @@ export function startOpenTelemetry(options: OpenTelemetryOptions): Tracing {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const provider = new TracerProvider({
+    sampler: samplerFor(options.sampler, options.samplerArg),
     // The SDK's own attributes (telemetry.sdk.*) and the service's name.
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName })),
     // Batches of up to 512 spans every 5 s (or sooner when full), exported off the request path. OTLP/JSON

@@ -29,5 +29,10 @@ export async function startTracing(config: TracingConfig): Promise<Tracing | und
   const url = tracesUrl(config);
   if (!url) return undefined;
   const { startOpenTelemetry } = await import('./open-telemetry.ts');
-  return startOpenTelemetry({ url, serviceName: config.serviceName });
+  return startOpenTelemetry({
+    url,
+    serviceName: config.serviceName,
+    sampler: config.sampler,
+    samplerArg: config.samplerArg,
+  });
 }
