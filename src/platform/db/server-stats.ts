@@ -31,12 +31,6 @@ export interface TableScanStat {
   readonly indexScans: number;
 }
 
-export interface UnusedIndex {
-  readonly table: string;
-  readonly index: string;
-  readonly bytes: number;
-}
-
 /** One round trip: version and the age of the statistics (reset time, else server start). */
 export async function serverInfo(db: Queryable): Promise<ServerInfo> {
   const { rows } = await db.query<{ version: string; since: Date; age: number }>({
@@ -117,21 +111,6 @@ export async function tableScans(db: Queryable): Promise<TableScanStat[]> {
     text: `SELECT relname AS "table", n_live_tup::float8 AS "liveRows", seq_scan::float8 AS "seqScans",
                   seq_tup_read::float8 AS "seqRowsRead", COALESCE(idx_scan, 0)::float8 AS "indexScans"
              FROM pg_stat_user_tables`,
-  });
-  return rows;
-}
-
-/**
- * Indexes never scanned since the statistics were reset, except those that enforce a primary key
- * or uniqueness (they earn their keep on every write).
- */
-export async function unusedIndexes(db: Queryable): Promise<UnusedIndex[]> {
-  const { rows } = await db.query<UnusedIndex>({
-    name: 'unused_indexes',
-    text: `SELECT s.relname AS "table", s.indexrelname AS "index", pg_relation_size(s.indexrelid)::float8 AS bytes
-             FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid
-            WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary
-            ORDER BY bytes DESC, s.indexrelname`,
   });
   return rows;
 }

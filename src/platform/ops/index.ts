@@ -32,6 +32,7 @@ export type {
   Evidence,
   Recommendation,
   RecommendationThresholds,
+  UnusedIndex,
 } from './recommendations.ts';
 export { DEFAULT_THRESHOLDS, recommend } from './recommendations.ts';
 export type { Align, Column } from './text-table.ts';

@@ -1,21 +1,22 @@
 import type { Database } from '../db/database.ts';
+import type { Queryable } from '../db/queryable.ts';
 import {
   type StatementStats,
   serverInfo,
   slowestStatements,
   type TableScanStat,
   tableScans,
-  type UnusedIndex,
-  unusedIndexes,
 } from '../db/server-stats.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MemoryReport, ProcessSamples } from '../observability/process-samples.ts';
 import type { RouteWindows, WindowSummary } from '../observability/route-windows.ts';
+import { indexUsage } from './index-usage.ts';
 import {
   type CacheNamespaceReads,
   type Recommendation,
   type RecommendationThresholds,
   recommend,
+  type UnusedIndex,
 } from './recommendations.ts';
 
 const POOL_WAITING = 'pool-waiting';
@@ -191,6 +192,17 @@ export class PerformanceMonitor {
 }
 
 type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Indexes never scanned since the statistics were reset, except those enforcing a rule (primary
+ * key, unique, exclusion, a constraint's index): they earn their keep on every write.
+ */
+async function unusedIndexes(db: Queryable): Promise<UnusedIndex[]> {
+  const { indexes } = await indexUsage(db);
+  return indexes
+    .filter((i) => i.scans === 0 && !i.enforcesConstraint)
+    .map((i) => ({ table: i.table, index: i.index, bytes: i.sizeBytes }));
+}
 
 function unavailable(reason: string): Unavailable {
   return { available: false, reason };

@@ -1,4 +1,4 @@
-import type { StatementStat, TableScanStat, UnusedIndex } from '../db/server-stats.ts';
+import type { StatementStat, TableScanStat } from '../db/server-stats.ts';
 import type { RouteWindowStats } from '../observability/route-windows.ts';
 
 /** A finding from live data, with the figures that support it. */
@@ -46,6 +46,13 @@ export const DEFAULT_THRESHOLDS: RecommendationThresholds = {
   poolWaitingMs: 60_000,
   eventLoopLagMs: 200,
 };
+
+/** An index no scan has used, with its size. */
+export interface UnusedIndex {
+  readonly table: string;
+  readonly index: string;
+  readonly bytes: number;
+}
 
 /** A cache namespace's reads, as the cache reports them. */
 export interface CacheNamespaceReads {
