@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { type App, buildApp } from '../src/app/build-app.ts';
 import { createHttpServer } from '../src/platform/http/index.ts';
-import { loggerOptions, REDACTED, redactSecrets } from '../src/platform/observability/index.ts';
+import {
+  loggerOptions,
+  REDACTED,
+  redactSecrets,
+  requestContext,
+} from '../src/platform/observability/index.ts';
 import { testConfig } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -73,6 +78,46 @@ describe('log redaction', () => {
     assert.equal(logged.status, 502);
     assert.deepEqual(logged.headers, { authorization: REDACTED });
     assert.equal(err.headers.authorization, 'Basic c2VjcmV0');
+  });
+
+  it('when secrets hide in snake_case or kebab-case keys, an AggregateError or past the depth limit, then none is written', () => {
+    const { logger, lines } = capturingLogger();
+    const deep = { a: { b: { c: { d: { e: { f: { g: { note: 'DEEP-VALUE' } } } } } } } };
+    const aggregate = new AggregateError(
+      [Object.assign(new Error('inner'), { token: 'SECRET-AGG' })],
+      'many',
+    );
+    logger.error(
+      {
+        row: { password_hash: 'HASH-SECRET', access_token: 'AT-SECRET', api_key: 'KEY-SECRET' },
+        headers: { 'x-csrf-token': 'CSRF-SECRET', 'Proxy-Authorization': 'Basic PROXY' },
+        oauth: { client_secret: 'CLIENT-SECRET', refresh_token: 'RT2-SECRET' },
+        deep,
+        err: aggregate,
+      },
+      'edge cases',
+    );
+    const text = JSON.stringify(lines[0]);
+    for (const secret of [
+      'HASH-SECRET',
+      'AT-SECRET',
+      'KEY-SECRET',
+      'CSRF-SECRET',
+      'PROXY',
+      'CLIENT-SECRET',
+      'RT2-SECRET',
+      'SECRET-AGG',
+      'DEEP-VALUE',
+    ]) {
+      assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    }
+    assert.match(text, /\[too deep\]/);
+    assert.match(text, /inner/, 'the aggregate’s errors are still written, redacted');
+    assert.equal(
+      (aggregate.errors[0] as { token: string }).token,
+      'SECRET-AGG',
+      'the caller’s error is untouched',
+    );
   });
 
   it('when nothing is secret, then the value itself is returned (no copy)', () => {
@@ -157,6 +202,11 @@ describe('N+1 detector', () => {
       }
       return { ok: true };
     });
+    server.get('/warn', async () => {
+      // The root logger, as services use it: no request binding of its own.
+      server.log.warn('from a service');
+      return { ok: true };
+    });
     server.get('/varied', async () => {
       for (let i = 0; i < 12; i++) await db.pool.query({ name: `step_${i}`, text: 'SELECT 1' });
       return { ok: true };
@@ -182,6 +232,21 @@ describe('N+1 detector', () => {
       assert.equal(warnings[0]!.statement, 'loop_item');
       assert.equal(warnings[0]!.count, 8);
       assert.equal(warnings[0]!.route, '/loop');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('when a service warns through the root logger during a request, then the line carries the request id and route', async () => {
+    const { server, captured } = await serverWith(0);
+    try {
+      assert.equal(
+        (await server.inject({ url: '/warn', headers: { 'x-request-id': 'req-root-warn' } })).statusCode,
+        200,
+      );
+      const line = captured.lines.find((l) => l.msg === 'from a service');
+      assert.equal(line?.requestId, 'req-root-warn', JSON.stringify(line));
+      assert.equal(line?.route, '/warn');
     } finally {
       await server.close();
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import type { App } from '../src/app/build-app.ts';
+import { ProcessSamples } from '../src/platform/observability/index.ts';
 import { DEFAULT_THRESHOLDS, type Recommendation, recommend } from '../src/platform/ops/index.ts';
 import { assertError, startTestApp } from './support/app.ts';
 import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
@@ -188,12 +189,18 @@ describe('performance report', () => {
     const tuned = await tunedApp();
     await db.pool.query('CREATE TABLE perf_other (x int)');
     await db.pool.query('CREATE INDEX perf_unused_idx ON perf_other (x)');
+    // An index that only supports a foreign key is never "unused": the parent's deletes need it.
+    await db.pool.query('CREATE TABLE perf_parent (id int PRIMARY KEY)');
+    await db.pool.query('CREATE TABLE perf_child (parent_id int REFERENCES perf_parent (id))');
+    await db.pool.query('CREATE INDEX perf_child_parent_idx ON perf_child (parent_id)');
     const found = await eventually(
       tuned,
       tunedAdmin,
       (x) => x.kind === 'unused_index' && x.evidence.index === 'perf_unused_idx',
     );
     assert.equal(found.evidence.table, 'perf_other');
+    const unused = (await report(tuned, tunedAdmin)).recommendations.filter((x) => x.kind === 'unused_index');
+    assert.ok(!unused.some((x) => x.evidence.index === 'perf_child_parent_idx'), JSON.stringify(unused));
     // The clean app waits 7 days of statistics before calling an index unused.
     assert.ok(!kinds(await report(clean, admin)).includes('unused_index'));
   });
@@ -234,6 +241,34 @@ describe('performance report', () => {
     }
     const found = await eventually(tuned, tunedAdmin, (x) => x.kind === 'event_loop_lag');
     assert.ok(Number(found.evidence.lagP99Ms) > 60, JSON.stringify(found.evidence));
+  });
+});
+
+describe('event-loop samples', () => {
+  /** Blocks the loop `times` times for `ms` each, letting it turn once in between. */
+  const block = async (times: number, ms: number) => {
+    for (let i = 0; i < times; i++) {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // busy
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  it('when an interval has few loop turns, then it counts once it lasted 5 s: a loop blocked all the time is reported, a fresh start is not', async () => {
+    let now = 1_000_000;
+    const samples = new ProcessSamples({ sampleEveryMs: 3_600_000, now: () => now });
+    samples.start();
+    try {
+      await block(3, 250);
+      assert.equal(samples.eventLoop(60_000).p99Ms, 0, 'a handful of turns just after start says nothing');
+      now += 6_000;
+      const lag = samples.eventLoop(60_000);
+      assert.ok(lag.p99Ms > 200 && lag.turns < 200, JSON.stringify(lag));
+    } finally {
+      samples.stop();
+    }
   });
 });
 

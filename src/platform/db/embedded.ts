@@ -222,7 +222,14 @@ async function adoptRunningServer(pgDir: string, creds: Credentials, log: Logger
     return { code: null, signal: null };
   })();
   const owner = await readOwner(pgDir);
-  if (owner !== undefined && owner !== process.pid && isProcessRunning(owner) && parentOf(pid) === owner) {
+  // Without /proc the parent is unknown: a live recorded starter is trusted on its own.
+  const parent = parentOf(pid);
+  if (
+    owner !== undefined &&
+    owner !== process.pid &&
+    isProcessRunning(owner) &&
+    (parent === undefined || parent === owner)
+  ) {
     // Another live process (a running `npm start`) started it and still holds it: use it, but
     // leave it running, or a `db seed` beside the app would take the app's database away.
     log.info({ pid, port, owner }, 'using the embedded PostgreSQL another running process started');

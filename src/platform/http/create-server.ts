@@ -145,6 +145,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     const ctx: RequestContext = { requestId: String(request.id), queryCount: 0, queryTimeMs: 0 };
     if (nPlusOneWarnAt > 0) ctx.statementShapes = new Map();
     ctx.describe = () => ({
+      requestId: ctx.requestId,
       userId: ctx.principal?.userId,
       role: ctx.principal?.role,
       ip: request.ip,

@@ -75,13 +75,14 @@ function publicFailure(err: unknown): string {
   return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? `failed (${code})` : 'failed';
 }
 
-class HealthTimeoutError extends Error {}
+export class HealthTimeoutError extends Error {}
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+/** `promise`, or a rejection naming `name` once `ms` have passed (the work itself is not stopped). */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -12,10 +12,17 @@ export interface ProcessSample {
   readonly lagMaxMs: number;
   /** Loop turns measured in that interval (about 100 a second when idle). */
   readonly lagTurns: number;
+  /** How long that interval lasted. */
+  readonly spanMs: number;
 }
 
-/** Fewer loop turns than this say too little: one pause among them would be "the p99". */
+/**
+ * An interval with fewer loop turns than this, and shorter than MIN_SPAN_MS, says too little: one
+ * pause among a handful of turns would be "the p99". A long interval counts however few turns it
+ * had: a loop blocked all the time turns least of all.
+ */
 const MIN_TURNS = 200;
+const MIN_SPAN_MS = 5_000;
 
 export interface MemoryReport {
   readonly rssBytes: number;
@@ -59,6 +66,7 @@ export class ProcessSamples {
   readonly #now: () => number;
   readonly #conditions = new Map<string, { test: () => boolean; since: number | undefined }>();
   #lag: IntervalHistogram | undefined;
+  #lagSince = 0;
   #timers: NodeJS.Timeout[] = [];
 
   constructor(options: ProcessSamplesOptions = {}) {
@@ -76,6 +84,7 @@ export class ProcessSamples {
     if (this.#timers.length > 0) return;
     this.#lag = monitorEventLoopDelay({ resolution: 10 });
     this.#lag.enable();
+    this.#lagSince = this.#now();
     this.#timers = [
       setInterval(() => this.sample(), this.#sampleEveryMs),
       setInterval(() => this.check(), 1000),
@@ -95,6 +104,7 @@ export class ProcessSamples {
     const memory = process.memoryUsage();
     const lag = this.#lagNow();
     this.#lag?.reset();
+    this.#lagSince = this.#now();
     this.#samples.push({ at: this.#now(), rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, ...lag });
     if (this.#samples.length > this.#keep) this.#samples.shift();
   }
@@ -132,9 +142,9 @@ export class ProcessSamples {
   }
 
   /**
-   * Event-loop delay over the last `windowMs`: the worst p99 (and max) among the intervals measured
-   * well enough (200+ loop turns each: a short interval's "p99" is its single worst pause), including
-   * the one running now, and how many turns those covered.
+   * Event-loop delay over the last `windowMs`: the worst of the 10-second intervals' p99s (and max),
+   * including the one running now, among those measured well enough (200+ loop turns, or 5+ s
+   * long: a short interval's "p99" is its single worst pause), and how many turns those covered.
    */
   eventLoop(windowMs: number): { p99Ms: number; maxMs: number; turns: number } {
     const from = this.#now() - windowMs;
@@ -142,7 +152,7 @@ export class ProcessSamples {
     let maxMs = 0;
     let turns = 0;
     for (const s of [...this.#samples.filter((x) => x.at >= from), { at: this.#now(), ...this.#lagNow() }]) {
-      if (s.lagTurns < MIN_TURNS) continue;
+      if (s.lagTurns < MIN_TURNS && s.spanMs < MIN_SPAN_MS) continue;
       p99Ms = Math.max(p99Ms, s.lagP99Ms);
       maxMs = Math.max(maxMs, s.lagMaxMs);
       turns += s.lagTurns;
@@ -150,13 +160,14 @@ export class ProcessSamples {
     return { p99Ms, maxMs, turns };
   }
 
-  #lagNow(): { lagP99Ms: number; lagMaxMs: number; lagTurns: number } {
+  #lagNow(): { lagP99Ms: number; lagMaxMs: number; lagTurns: number; spanMs: number } {
     const h = this.#lag;
+    const spanMs = this.#now() - this.#lagSince;
     // The histogram holds nothing until the loop has turned once at its resolution.
-    if (!h || h.count === 0) return { lagP99Ms: 0, lagMaxMs: 0, lagTurns: 0 };
+    if (!h || h.count === 0) return { lagP99Ms: 0, lagMaxMs: 0, lagTurns: 0, spanMs };
     // Delays are in ns and include the 10 ms sampling resolution itself.
     const less = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 10) * 100) / 100);
-    return { lagP99Ms: less(h.percentile(99)), lagMaxMs: less(h.max), lagTurns: h.count };
+    return { lagP99Ms: less(h.percentile(99)), lagMaxMs: less(h.max), lagTurns: h.count, spanMs };
   }
 
   #trend(): MemoryReport['trend'] {

@@ -43,7 +43,7 @@ export interface WindowSummary {
 /**
  * Request latency and outcomes per route over sliding windows (1, 5 and 15 minutes): ten-second
  * slots in a ring, each with a log-scale latency histogram, so percentiles over any window come from
- * adding slots up. Memory is bounded by routes × 90 slots × 61 buckets, whatever the traffic, and
+ * adding slots up. Memory is bounded by routes × 90 slots × 71 buckets, whatever the traffic, and
  * recording is a few arithmetic operations. Percentiles are the upper bound of their bucket: within
  * 25% (Prometheus' histograms cover the long run; these answer "what is slow right now").
  *

@@ -1,6 +1,12 @@
 import type { Database } from '../db/database.ts';
 import type { MigrationStatus } from '../db/migrate.ts';
-import { type HealthCheck, overallHealth, runHealthChecks } from '../http/health-checks.ts';
+import {
+  type HealthCheck,
+  HealthTimeoutError,
+  overallHealth,
+  runHealthChecks,
+  withTimeout,
+} from '../http/health-checks.ts';
 import type { Lifecycle } from '../http/lifecycle.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RouteWindows } from '../observability/route-windows.ts';
@@ -29,21 +35,26 @@ export async function detailedHealth(options: DetailedHealthOptions, log: Logger
   const timeoutMs = options.timeoutMs ?? 1000;
   const [checks, version, migrations] = await Promise.all([
     runHealthChecks(options.checks, timeoutMs, log),
-    options.db
-      .read((q) =>
+    withTimeout(
+      options.db.read((q) =>
         q.query<{ v: string }>({
           name: 'server_version',
           text: "SELECT current_setting('server_version') AS v",
         }),
-      )
-      .then(
-        (r) => r.rows[0]?.v,
-        () => undefined,
       ),
-    options.migrations().then(
+      timeoutMs,
+      'version',
+    ).then(
+      (r) => r.rows[0]?.v,
+      () => undefined,
+    ),
+    withTimeout(options.migrations(), timeoutMs, 'migrations').then(
       (m) => ({ ...m }),
       (err: unknown) => ({
-        error: `failed${typeof (err as { code?: unknown }).code === 'string' ? ` (${(err as { code: string }).code})` : ''}`,
+        error:
+          err instanceof HealthTimeoutError
+            ? err.message
+            : `failed${typeof (err as { code?: unknown }).code === 'string' ? ` (${(err as { code: string }).code})` : ''}`,
       }),
     ),
   ]);

@@ -21,6 +21,29 @@ export interface UnindexedForeignKey {
  * const gaps = await unindexedForeignKeys(pool);
  * // [{ table: 'bookings', constraint: 'bookings_trip_id_trips_id_fk', columns: ['trip_id'], ... }]
  */
+/**
+ * SQL condition: index `i` supports foreign key `c` (same table, valid, not partial, and its
+ * leading key columns are exactly the key's columns, in any order).
+ */
+const SUPPORTS_FOREIGN_KEY = `i.indrelid = c.conrelid AND i.indisvalid AND i.indpred IS NULL
+      AND cardinality(c.conkey) <= i.indnkeyatts
+      AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
+      AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey`;
+
+/**
+ * The names of the indexes that support a foreign key: unused by reads, they still serve the
+ * referenced table's deletes and key updates (and `check-indexes` requires them).
+ */
+export async function foreignKeyIndexNames(db: Queryable): Promise<Set<string>> {
+  const { rows } = await db.query<{ index: string }>({
+    text: `SELECT DISTINCT ic.relname AS index
+             FROM pg_constraint c JOIN pg_index i ON ${SUPPORTS_FOREIGN_KEY}
+             JOIN pg_class ic ON ic.oid = i.indexrelid
+            WHERE c.contype = 'f'`,
+  });
+  return new Set(rows.map((r) => r.index));
+}
+
 export async function unindexedForeignKeys(db: Queryable): Promise<UnindexedForeignKey[]> {
   const { rows } = await db.query<UnindexedForeignKey>({
     text: `
@@ -37,10 +60,7 @@ JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE c.contype = 'f'
   AND NOT EXISTS (
     SELECT 1 FROM pg_index i
-    WHERE i.indrelid = c.conrelid AND i.indisvalid AND i.indpred IS NULL
-      AND cardinality(c.conkey) <= i.indnkeyatts
-      AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey
-      AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] <@ c.conkey)
+    WHERE ${SUPPORTS_FOREIGN_KEY})
 ORDER BY n.nspname, t.relname, c.conname`,
   });
   return rows;

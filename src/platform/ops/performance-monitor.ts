@@ -10,6 +10,7 @@ import {
 import type { Logger } from '../observability/logger.ts';
 import type { MemoryReport, ProcessSamples } from '../observability/process-samples.ts';
 import type { RouteWindows, WindowSummary } from '../observability/route-windows.ts';
+import { foreignKeyIndexNames } from './foreign-key-indexes.ts';
 import { indexUsage } from './index-usage.ts';
 import {
   type CacheNamespaceReads,
@@ -76,7 +77,7 @@ export interface PerformanceReport {
 export class PerformanceMonitor {
   readonly #o: PerformanceMonitorOptions;
   /** pg_stat_user_tables at start, so sequential scans are counted since then, not since a reset. */
-  #baseline: Promise<Map<string, TableScanStat>> | undefined;
+  #baseline: Promise<Map<string, TableScanStat> | undefined> | undefined;
 
   constructor(options: PerformanceMonitorOptions) {
     this.#o = options;
@@ -151,25 +152,30 @@ export class PerformanceMonitor {
     };
   }
 
-  async #scanBaseline(): Promise<Map<string, TableScanStat>> {
+  async #scanBaseline(): Promise<Map<string, TableScanStat> | undefined> {
     try {
       const rows = await this.#o.db.read((q) => tableScans(q));
       return new Map(rows.map((r) => [r.table, r]));
     } catch (err) {
       this.#o.log.warn(
         { err },
-        'could not read table statistics at start; sequential scans count from the first report',
+        'could not read table statistics at start; the next report takes the baseline',
       );
-      return new Map();
+      return undefined;
     }
   }
 
   async #scansSinceStart(): Promise<TableScanStat[]> {
-    this.#baseline ??= this.#scanBaseline();
-    const baseline = await this.#baseline;
+    let baseline = await this.#baseline;
+    if (!baseline) {
+      // Taken now: the first report after a failed start has nothing to show yet, never stale totals.
+      this.#baseline = this.#scanBaseline();
+      baseline = (await this.#baseline) ?? new Map();
+    }
     const rows = await this.#o.db.read((q) => tableScans(q));
-    return rows.map((r) => {
-      const b = baseline.get(r.table);
+    const base = baseline;
+    const deltas = rows.map((r) => {
+      const b = base.get(r.table);
       if (!b) return r;
       return {
         ...r,
@@ -178,6 +184,13 @@ export class PerformanceMonitor {
         indexScans: r.indexScans - b.indexScans,
       };
     });
+    // Counters below the baseline mean the statistics were reset (pg_stat_reset, crash recovery):
+    // count from the reset instead, and from now on against zero.
+    if (deltas.some((d) => d.seqScans < 0 || d.seqRowsRead < 0 || d.indexScans < 0)) {
+      this.#baseline = Promise.resolve(new Map());
+      return rows;
+    }
+    return deltas;
   }
 
   async #attempt<T>(what: string, fn: () => Promise<T>): Promise<Attempt<T>> {
@@ -195,12 +208,13 @@ type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: fals
 
 /**
  * Indexes never scanned since the statistics were reset, except those enforcing a rule (primary
- * key, unique, exclusion, a constraint's index): they earn their keep on every write.
+ * key, unique, exclusion, a constraint's index) or supporting a foreign key: they earn their keep
+ * on writes, and `check-indexes` requires the latter.
  */
 async function unusedIndexes(db: Queryable): Promise<UnusedIndex[]> {
-  const { indexes } = await indexUsage(db);
+  const [{ indexes }, supportingForeignKeys] = await Promise.all([indexUsage(db), foreignKeyIndexNames(db)]);
   return indexes
-    .filter((i) => i.scans === 0 && !i.enforcesConstraint)
+    .filter((i) => i.scans === 0 && !i.enforcesConstraint && !supportingForeignKeys.has(i.index))
     .map((i) => ({ table: i.table, index: i.index, bytes: i.sizeBytes }));
 }
 
