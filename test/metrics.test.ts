@@ -114,6 +114,15 @@ describe('metrics', () => {
     assert.doesNotMatch(afterText, /no\/such\/route|city-2/);
   });
 
+  it('when the router rejects a URL before any hook runs, then the 400 is still counted, as unmatched', async () => {
+    const labels = { route: 'unmatched', method: 'GET', status_class: '4xx' };
+    const before = value(await scrape(), 'innkeep_http_request_duration_seconds_count', labels) ?? 0;
+    assert.equal((await app.inject({ url: '/api/hotels/%E0%A4%A' })).statusCode, 400);
+    assert.equal((await app.inject({ url: `/api/hotels/${'9'.repeat(300)}` })).statusCode, 400);
+    const after = value(await scrape(), 'innkeep_http_request_duration_seconds_count', labels) ?? 0;
+    assert.equal(after - before, 2);
+  });
+
   it('when bookings are created, replayed, sold out and cancelled, then each outcome is counted', async () => {
     const hotel = await createHotel(db.pool, { rooms: [{ totalRooms: 1 }] });
     const rt = hotel.roomTypes[0]!;

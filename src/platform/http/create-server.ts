@@ -73,6 +73,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   const routeMethods = new RouteMethods(routerOptions);
   const clientErrors: ClientErrors = new ClientErrors(() => app.log as FastifyBaseLogger);
   const { requestTimeoutMs } = config.http;
+  const { metrics, routeWindows } = options;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config.log.level) }),
     bodyLimit: config.http.bodyLimitBytes,
@@ -96,6 +97,23 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
       const err = appError('VALIDATION', message, { cause: error });
       const ids = activeTraceIds();
       if (ids) reply.header(TRACE_ID_HEADER, ids.traceId);
+      // No hook runs for these requests, so they are counted and logged here (as unmatched: the
+      // router found no route for them).
+      const startedAt = performance.now();
+      reply.raw.once('finish', () => {
+        const ms = performance.now() - startedAt;
+        metrics?.observeRequest(UNMATCHED_ROUTE, request.method, err.statusCode, ms / 1000, 0);
+        routeWindows?.record(request.method, UNMATCHED_ROUTE, err.statusCode, ms);
+        request.log.info(
+          {
+            method: request.method,
+            url: request.url,
+            statusCode: err.statusCode,
+            durationMs: Math.round(ms * 100) / 100,
+          },
+          'request completed',
+        );
+      });
       (reply as FastifyReply)
         .code(err.statusCode)
         .header('x-request-id', request.id)
@@ -129,7 +147,6 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
   registerJsonBodyParser(app);
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
-  const { metrics, routeWindows } = options;
   const nPlusOneWarnAt =
     options.nPlusOneWarnAt ?? config.metrics.nPlusOneWarnAt ?? (config.env === 'production' ? 0 : 10);
 
