@@ -40,6 +40,41 @@ async function queryOnce<T extends pg.QueryResultRow>(url: string, sql: string):
   }
 }
 
+/**
+ * Starts the embedded server on `dataDir` in a child Node process that keeps it running (and stops
+ * it on SIGTERM when `stopOnTerm`); resolves once the child printed the server's URL.
+ */
+async function startInChild(scriptsDir: string, dataDir: string, stopOnTerm: boolean) {
+  const script = join(scriptsDir, stopOnTerm ? 'start-and-hold.mjs' : 'start-and-wait.mjs');
+  await writeFile(
+    script,
+    [
+      `import { startEmbeddedPostgres } from ${JSON.stringify(EMBEDDED_MODULE)};`,
+      'const quiet = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };',
+      'const server = await startEmbeddedPostgres(process.argv[2], quiet);',
+      'process.stdout.write(JSON.stringify({ url: server.url }) + "\\n");',
+      ...(stopOnTerm ? ['process.on("SIGTERM", () => server.stop().then(() => process.exit(0)));'] : []),
+      'setInterval(() => {}, 1000);',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(NODE, [script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const started = new Promise<{ url: string }>((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) resolve(JSON.parse(line) as { url: string });
+    });
+    child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+  });
+  return { child, started };
+}
+
 describe('startEmbeddedPostgres', () => {
   let dir: string;
   let scripts: string;
@@ -124,32 +159,9 @@ describe('startEmbeddedPostgres', () => {
   });
 
   it('when a server was left running by a killed process, then the next start adopts it and stop() stops it', async () => {
-    const script = join(scripts, 'start-and-wait.mjs');
-    await writeFile(
-      script,
-      [
-        `import { startEmbeddedPostgres } from ${JSON.stringify(EMBEDDED_MODULE)};`,
-        'const quiet = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };',
-        'const server = await startEmbeddedPostgres(process.argv[2], quiet);',
-        'process.stdout.write(JSON.stringify({ url: server.url }) + "\\n");',
-        'setInterval(() => {}, 1000);',
-        '',
-      ].join('\n'),
-    );
-    child = spawn(NODE, [script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    let stdout = '';
-    const started = await new Promise<{ url: string }>((resolve, reject) => {
-      child!.stdout?.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        const line = stdout.split('\n')[0];
-        if (stdout.includes('\n') && line) resolve(JSON.parse(line) as { url: string });
-      });
-      child!.once('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
-    });
+    const run = await startInChild(scripts, dir, false);
+    child = run.child;
+    const started = await run.started;
     orphanPid = await postmasterPid(dir);
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
@@ -179,29 +191,9 @@ describe('startEmbeddedPostgres', () => {
 
   it('when the process that started the server is still running, then another start uses it and stop() leaves it running', async () => {
     const shared = await mkdtemp(join(tmpdir(), 'innkeep-embedded-shared-'));
-    const script = join(scripts, 'start-and-hold.mjs');
-    await writeFile(
-      script,
-      [
-        `import { startEmbeddedPostgres } from ${JSON.stringify(EMBEDDED_MODULE)};`,
-        'const quiet = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };',
-        'const server = await startEmbeddedPostgres(process.argv[2], quiet);',
-        'process.stdout.write(JSON.stringify({ url: server.url }) + "\\n");',
-        'process.on("SIGTERM", () => server.stop().then(() => process.exit(0)));',
-        'setInterval(() => {}, 1000);',
-        '',
-      ].join('\n'),
-    );
-    const owner = spawn(NODE, [script, shared], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child: owner, started: ready } = await startInChild(scripts, shared, true);
     try {
-      const started = await new Promise<{ url: string }>((resolve, reject) => {
-        let out = '';
-        owner.stdout?.on('data', (c: Buffer) => {
-          out += c.toString();
-          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { url: string });
-        });
-        owner.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
-      });
+      const started = await ready;
       const pid = await postmasterPid(shared);
       const logger = recordingLogger();
       const second = await startEmbeddedPostgres(shared, logger);
