@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import fastifyCompress from '@fastify/compress';
 import type { FastifyBaseLogger } from 'fastify';
+import { Cache, exportCacheMetrics } from '../platform/cache/index.ts';
 import type { Config } from '../platform/config/index.ts';
 import { type Database, openDatabase, translatePgError } from '../platform/db/index.ts';
 import {
@@ -10,6 +12,7 @@ import {
   type InternalServer,
   Lifecycle,
   metricsRoutes,
+  registerResponseCache,
 } from '../platform/http/index.ts';
 import {
   type Logger,
@@ -18,7 +21,7 @@ import {
   RouteWindows,
   type Tracing,
 } from '../platform/observability/index.ts';
-import { DEFAULT_THRESHOLDS, opsRoutes, PerformanceMonitor } from '../platform/ops/index.ts';
+import { cacheRoutes, DEFAULT_THRESHOLDS, opsRoutes, PerformanceMonitor } from '../platform/ops/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
@@ -31,6 +34,8 @@ import { bookingOutcomes } from './bookings/booking-outcomes.ts';
 import { bookingRepository } from './bookings/booking-repository.ts';
 import { bookingRoutes } from './bookings/booking-routes.ts';
 import { BookingService } from './bookings/booking-service.ts';
+import { warmCache } from './cache-warmup.ts';
+import { CACHE_POLICIES, type DomainCache } from './common/cache.ts';
 import { BEARER } from './common/schemas.ts';
 import { hotelRepository } from './hotels/hotel-repository.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
@@ -69,6 +74,8 @@ declare module 'fastify' {
       readonly metrics: Metrics | undefined;
       /** The operators' listener (not listening until `listenInternal`): /metrics, /health/detailed. */
       readonly internal: InternalServer;
+      /** The two-tier cache (disabled with CACHE_ENABLED=false). */
+      readonly cache: Cache;
     };
   }
 }
@@ -103,20 +110,33 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
           metrics.observeStatement(statement, durationMs / 1000, failed, slow)
       : undefined,
   });
+  const cache = new Cache(
+    {
+      ...config.cache,
+      redisUrl: config.cache.enabled ? config.redis.url : undefined,
+    },
+    app.log,
+  );
   try {
-    await mount(app, { config, db, lifecycle, metrics, routeWindows });
+    await mount(app, { config, db, cache, lifecycle, metrics, routeWindows });
   } catch (err) {
     // Nothing else would stop the embedded server (its child process would keep this one alive).
+    await cache.close();
     await db.close();
     throw err;
   }
   if (!options.deferReady) lifecycle.markReady();
+  // In the background: readiness never waits for it, and closing the app stops it.
+  if (config.cache.enabled && config.cache.warmup.enabled) {
+    void warmCache(app, db, config.cache.warmup, cache);
+  }
   return app;
 }
 
 interface Platform {
   readonly config: Config;
   readonly db: Database;
+  readonly cache: Cache;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics | undefined;
   readonly routeWindows: RouteWindows | undefined;
@@ -124,20 +144,27 @@ interface Platform {
 
 /** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
 async function mount(app: HttpServer, platform: Platform): Promise<void> {
-  const { config, db, lifecycle, metrics, routeWindows } = platform;
+  const { config, db, cache, lifecycle, metrics, routeWindows } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
-  app.decorate('innkeep', { config, db, lifecycle, metrics, internal });
+  app.decorate('innkeep', { config, db, lifecycle, metrics, internal, cache });
   const performance = new PerformanceMonitor({
     db,
     windows: routeWindows,
     samples: new ProcessSamples(),
     thresholds: { ...DEFAULT_THRESHOLDS, ...config.performance },
     log: app.log,
+    cache: () =>
+      cache.stats.namespaces().map((ns) => ({
+        namespace: ns.namespace,
+        hits: ns.hitsL1 + ns.hitsL2 + ns.coalesced + ns.stale,
+        misses: ns.misses,
+      })),
   });
   app.addHook('onClose', async () => {
     performance.stop();
     await internal.close();
+    await cache.close();
     await db.close();
     lifecycle.markStopped();
   });
@@ -155,14 +182,21 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
         return { connections: stats.total, idle: stats.idle, waiting: stats.waiting, max: stats.max };
       },
     );
+    exportCacheMetrics(metrics, cache);
     await internal.register(metricsRoutes, { metrics });
     if (config.metrics.token) await app.register(metricsRoutes, { metrics, token: config.metrics.token });
   }
 
   // Before every route, the probes included: @fastify/swagger only documents routes added after it.
   await app.register(openApi);
+  // Compression for answers that are not cached bytes (those carry their Content-Encoding already).
+  await app.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
+  registerResponseCache(app);
   let migrationsApplied = false;
-  const checks = [{ name: 'database', critical: true, check: async () => dbCheck(db) }];
+  const checks = [
+    { name: 'database', critical: true, check: async () => dbCheck(db) },
+    { name: 'cache', critical: false, check: async () => cacheCheck(cache) },
+  ];
   await app.register(healthRoutes, {
     lifecycle,
     checks,
@@ -178,7 +212,13 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     ],
   });
 
-  const services = buildServices(config, db, app.log, metrics);
+  const domainCache: DomainCache = {
+    ns: Object.fromEntries(
+      Object.entries(CACHE_POLICIES).map(([name, policy]) => [name, cache.namespace(policy)]),
+    ) as DomainCache['ns'],
+    invalidate: (tags) => cache.invalidate(tags),
+  };
+  const services = buildServices(config, db, app.log, metrics, domainCache);
   // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
   const api = { prefix: '/api' };
@@ -190,17 +230,21 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
       checks,
       lifecycle,
       db,
+      sections: { cache: () => cacheSummary(cache) },
       migrations: () => db.migrationStatus(MIGRATIONS_DIR),
       windows: routeWindows,
     },
   };
   await app.register(opsRoutes, { ...ops, guard: app.requireAdmin, security: BEARER });
   await internal.register(opsRoutes, ops);
+  await app.register(cacheRoutes, { cache, guard: app.requireAdmin, security: BEARER });
+  await internal.register(cacheRoutes, { cache });
   await app.register(authRoutes, { ...api, auth: services.auth });
-  await app.register(hotelRoutes, { ...api, hotels: services.hotels });
-  await app.register(availabilityRoutes, { ...api, availability: services.availability });
-  await app.register(reviewRoutes, { ...api, reviews: services.reviews });
-  await app.register(priceHistoryRoutes, { ...api, prices: services.prices });
+  const cached = { cache: domainCache };
+  await app.register(hotelRoutes, { ...api, ...cached, hotels: services.hotels });
+  await app.register(availabilityRoutes, { ...api, ...cached, availability: services.availability });
+  await app.register(reviewRoutes, { ...api, ...cached, reviews: services.reviews });
+  await app.register(priceHistoryRoutes, { ...api, ...cached, prices: services.prices });
   await app.register(bookingRoutes, { ...api, bookings: services.bookings, idempotent: services.idempotent });
   await app.register(waitlistRoutes, { ...api, waitlist: services.waitlist });
   await app.register(tripRoutes, { ...api, trips: services.trips });
@@ -222,7 +266,13 @@ export async function listenInternal(app: App): Promise<string> {
  * The composition root of the domain: every repository factory, provider and service, built once.
  * A cache, a metrics registry or another payment provider is wired in here.
  */
-function buildServices(config: Config, db: Database, log: Logger, metrics: Metrics | undefined) {
+function buildServices(
+  config: Config,
+  db: Database,
+  log: Logger,
+  metrics: Metrics | undefined,
+  cache: DomainCache,
+) {
   if (!config.auth.jwtSecret && config.env === 'production') {
     log.warn(
       { dataDir: config.db.dataDir },
@@ -236,20 +286,21 @@ function buildServices(config: Config, db: Database, log: Logger, metrics: Metri
   return {
     auth: new AuthService({ db, users: authRepository, jwt, config: config.auth, log }),
     hotels: new HotelService({ db, hotels: hotelRepository }),
-    availability: new AvailabilityService({ db, availability: availabilityRepository }),
-    reviews: new ReviewService({ db, reviews: reviewRepository }),
+    availability: new AvailabilityService({ db, availability: availabilityRepository, cache }),
+    reviews: new ReviewService({ db, reviews: reviewRepository, cache }),
     prices: new PriceHistoryService({ db, prices: priceHistoryRepository }),
     bookings: new BookingService({
       db,
       bookings: bookingRepository,
       payments,
       outcomes: bookingOutcomes(metrics),
+      cache,
     }),
     idempotent: new IdempotentRequests(db),
-    waitlist: new WaitlistService({ db, waitlist: waitlistRepository }),
-    trips: new TripService({ db, trips: tripRepository }),
-    dashboard: new DashboardService({ db, dashboards: dashboardRepository }),
-    reports: new ReportService({ db, reports: reportRepository }),
+    waitlist: new WaitlistService({ db, waitlist: waitlistRepository, cache }),
+    trips: new TripService({ db, trips: tripRepository, cache }),
+    dashboard: new DashboardService({ db, dashboards: dashboardRepository, cache }),
+    reports: new ReportService({ db, reports: reportRepository, cache }),
   };
 }
 
@@ -266,6 +317,35 @@ async function dbCheck(db: Database) {
     ...(server
       ? { server: { state: server.state, restarts: server.restarts, lastExit: server.lastExit } }
       : {}),
+  };
+}
+
+/**
+ * The cache as a health check: up without Redis (memory only) or with Redis reachable; down (the
+ * service is degraded, not unhealthy: reads go to PostgreSQL) when REDIS_URL is set and Redis is away.
+ */
+async function cacheCheck(cache: Cache) {
+  const summary = cacheSummary(cache);
+  if (cache.redis === 'down') {
+    throw Object.assign(new Error('redis is unreachable'), { code: 'REDIS_DOWN' });
+  }
+  return summary;
+}
+
+function cacheSummary(cache: Cache) {
+  const s = cache.snapshot();
+  return {
+    enabled: s.enabled,
+    tiers: s.tiers,
+    redis: s.redis,
+    coherent: cache.coherent,
+    hitRate: s.totals.hitRate,
+    hits: s.totals.hitsL1 + s.totals.hitsL2,
+    misses: s.totals.misses,
+    stale: s.totals.stale,
+    errors: s.totals.errors,
+    entries: s.memory.entries,
+    bytes: s.memory.bytes,
   };
 }
 

@@ -11,6 +11,7 @@ export function testConfig(env: Record<string, string | undefined> = {}) {
       LOG_LEVEL: 'silent',
       NODE_ENV: 'test',
       DB_SEED_ON_EMPTY: 'none',
+      CACHE_WARMUP: 'false',
       JWT_SECRET: TEST_JWT_SECRET,
       ...env,
     },

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { msUntilNextQuarterHour } from '../../platform/cache/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { IdParams } from '../common/schemas.ts';
 import {
   BatchAvailabilityBody,
@@ -9,10 +11,10 @@ import {
 import type { AvailabilityService } from './availability-service.ts';
 
 /** Mounted at /api. Anonymous. */
-export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityService }> = async (
-  app,
-  { availability },
-) => {
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{
+  availability: AvailabilityService;
+  cache: DomainCache;
+}> = async (app, { availability, cache }) => {
   app.get(
     '/hotels/:id/availability',
     {
@@ -22,6 +24,13 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: Avail
         params: IdParams,
         querystring: HotelAvailabilityQuery,
         response: { 200: HotelAvailability },
+      },
+      config: {
+        responseCache: {
+          namespace: cache.ns.availability,
+          tags: (request) => [cacheTags.availability((request.params as { id: number }).id)],
+          maxTtlMs: () => msUntilNextQuarterHour(),
+        },
       },
     },
     async (request) => availability.forHotel(request.params.id, request.query),

@@ -1,5 +1,7 @@
+import { msUntilNextQuarterHour } from '../../platform/cache/index.ts';
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { appError } from '../../platform/errors/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { assertNotPast, validateStay } from '../common/stay.ts';
 import type { AvailabilityRepository } from './availability-repository.ts';
 import type {
@@ -12,12 +14,15 @@ import type {
 export interface AvailabilityServiceDeps {
   readonly db: Database;
   readonly availability: RepositoryFactory<AvailabilityRepository>;
+  readonly cache: DomainCache;
 }
 
 export class AvailabilityService {
   readonly #db: Database;
   readonly #availability: RepositoryFactory<AvailabilityRepository>;
+  readonly #cache: DomainCache;
   constructor(deps: AvailabilityServiceDeps) {
+    this.#cache = deps.cache;
     this.#db = deps.db;
     this.#availability = deps.availability;
   }
@@ -46,13 +51,27 @@ export class AvailabilityService {
 
   /**
    * Many (room type, stay) pairs in one statement. Every stay is checked before the query; a
-   * checkIn before its hotel's local today fails the batch (422) and names the item.
+   * checkIn before its hotel's local today fails the batch (422) and names the item. Each item is
+   * cached on its own (strict, tagged with its room type): the statement runs for the missing ones.
    */
   async batch(body: BatchAvailabilityBody): Promise<BatchAvailabilityResponse> {
     body.items.forEach((item, i) => {
       validateStay(item.checkIn, item.checkOut, `items.${i}`);
     });
-    const rows = await this.#db.read((db) => this.#availability(db).batch(body.items, body.guests));
+    const rows = await this.#cache.ns.stays.getMany(
+      body.items.map((item) => ({
+        key: `${item.roomTypeId}:${item.checkIn}:${item.checkOut}:${body.guests}`,
+        tags: [cacheTags.roomType(item.roomTypeId)],
+      })),
+      (missing) =>
+        this.#db.read((db) =>
+          this.#availability(db).batch(
+            missing.map((i) => body.items[i] as (typeof body.items)[number]),
+            body.guests,
+          ),
+        ),
+      { maxTtlMs: msUntilNextQuarterHour() },
+    );
     rows.forEach((row, i) => {
       if (row.today !== null) assertNotPast(row.checkIn, row.today, `items.${i}.checkIn`);
     });

@@ -20,6 +20,7 @@ export interface LockedBooking {
   readonly id: number;
   readonly status: Booking['status'];
   readonly roomTypeId: number;
+  readonly hotelId: number;
   readonly checkIn: string;
   readonly checkOut: string;
   readonly today: string;
@@ -170,8 +171,8 @@ SELECT id, created_at AS "createdAt" FROM b`,
     const { rows } = await this.#db.query<LockedBooking>({
       name: 'booking_lock_for_cancel',
       text: `
-SELECT b.id, b.status, b.room_type_id AS "roomTypeId", b.start_date AS "checkIn", b.end_date AS "checkOut",
-       (now() AT TIME ZONE h.timezone)::date AS today
+SELECT b.id, b.status, b.room_type_id AS "roomTypeId", b.hotel_id AS "hotelId", b.start_date AS "checkIn",
+       b.end_date AS "checkOut", (now() AT TIME ZONE h.timezone)::date AS today
 FROM bookings b JOIN hotels h ON h.id = b.hotel_id
 WHERE b.id = $1 AND b.user_id = $2
 FOR UPDATE OF b`,

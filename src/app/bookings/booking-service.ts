@@ -1,6 +1,7 @@
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { appError } from '../../platform/errors/index.ts';
 import type { AuthUser } from '../auth/auth-service.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { type Page, toPage } from '../common/paging.ts';
 import { assertNotPast, nightsOf, validateStay } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
@@ -17,6 +18,7 @@ export interface BookingServiceDeps {
   readonly bookings: RepositoryFactory<BookingRepository>;
   readonly payments: PaymentProvider;
   readonly outcomes: BookingOutcomes;
+  readonly cache: DomainCache;
 }
 
 export class BookingService {
@@ -24,8 +26,10 @@ export class BookingService {
   readonly #bookings: RepositoryFactory<BookingRepository>;
   readonly #payments: PaymentProvider;
   readonly #outcomes: BookingOutcomes;
+  readonly #cache: DomainCache;
 
   constructor(deps: BookingServiceDeps) {
+    this.#cache = deps.cache;
     this.#db = deps.db;
     this.#bookings = deps.bookings;
     this.#payments = deps.payments;
@@ -91,6 +95,7 @@ export class BookingService {
         payment,
         nights: taken,
       });
+      tx.onCommit(() => this.#cache.invalidate(changedByBooking(room.hotelId, body.roomTypeId, user.id)));
       const result: Booking = {
         id: created.id,
         status: 'confirmed',
@@ -140,18 +145,51 @@ export class BookingService {
       }
       await repo.markCancelled(bookingId, user.id, (s) => this.#payments.cancelledStatus(s));
       await repo.returnRooms(locked.roomTypeId, locked.checkIn, locked.checkOut);
-      await offerFreedRooms(tx, {
-        roomTypeId: locked.roomTypeId,
-        checkIn: locked.checkIn,
-        checkOut: locked.checkOut,
+      const offeredTo = new Set<number>();
+      await offerFreedRooms(
+        tx,
+        { roomTypeId: locked.roomTypeId, checkIn: locked.checkIn, checkOut: locked.checkOut },
+        offeredTo,
+      );
+      tx.onCommit(async () => {
+        this.#outcomes.record('cancelled');
+        await this.#cache.invalidate([
+          ...changedByBooking(locked.hotelId, locked.roomTypeId, user.id),
+          // Their waitlist entries are offered now.
+          ...[...offeredTo].map(cacheTags.user),
+        ]);
       });
-      tx.onCommit(() => this.#outcomes.record('cancelled'));
     });
     return this.get(user, bookingId);
   }
 
   async listMine(user: AuthUser, query: MyBookingsQuery): Promise<Page<Booking>> {
-    const rows = await this.#db.read((db) => this.#bookings(db).listForUser(user.id, query.status, query));
-    return toPage(rows, query);
+    const key = `${user.id}:${query.status ?? '*'}:${query.page}:${query.limit}`;
+    return this.#cache.ns['my-bookings'].getOrSet(
+      key,
+      async () => {
+        const rows = await this.#db.read((db) =>
+          this.#bookings(db).listForUser(user.id, query.status, query),
+        );
+        return toPage(rows, query);
+      },
+      { tags: [cacheTags.user(user.id)] },
+    );
   }
+}
+
+/**
+ * What a booking or a cancellation changes in cached reads: the hotel's availability and the room
+ * type's batch items (rooms left), the hotel's price history (a booking records the nightly prices),
+ * the guest's own views (bookings, trips, waitlist, dashboard) and the reports. Hotel pages and
+ * searches show base prices and total rooms, which bookings do not change.
+ */
+function changedByBooking(hotelId: number, roomTypeId: number, userId: number): string[] {
+  return [
+    cacheTags.availability(hotelId),
+    cacheTags.roomType(roomTypeId),
+    cacheTags.prices(hotelId),
+    cacheTags.user(userId),
+    cacheTags.reports,
+  ];
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { IdParams } from '../common/schemas.ts';
 import { HotelDetail, NoQuery } from './detail-schema.ts';
 import type { HotelService } from './hotel-service.ts';
@@ -6,10 +7,11 @@ import { HotelSearchQuery, HotelSearchResponse } from './search-schema.ts';
 
 export interface HotelRoutesOptions {
   readonly hotels: HotelService;
+  readonly cache: DomainCache;
 }
 
 /** Mounted at /api. */
-export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async (app, { hotels }) => {
+export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async (app, { hotels, cache }) => {
   app.get(
     '/hotels/search',
     {
@@ -18,6 +20,17 @@ export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async 
         summary: 'Search hotels, each with its 3 cheapest room types',
         querystring: HotelSearchQuery,
         response: { 200: HotelSearchResponse },
+      },
+      config: {
+        responseCache: {
+          namespace: cache.ns.search,
+          // A review changes a hotel's rating and review count, which every search showing it prints
+          // and the default order sorts on: it drops the searches of its city and those without one.
+          tags: (request) => {
+            const { city } = request.query as { city?: string };
+            return [city?.trim() ? cacheTags.city(city) : cacheTags.anyCity];
+          },
+        },
       },
     },
     async (request) => hotels.search(request.query),
@@ -33,6 +46,12 @@ export const hotelRoutes: FastifyPluginAsyncTypebox<HotelRoutesOptions> = async 
         params: IdParams,
         querystring: NoQuery,
         response: { 200: HotelDetail },
+      },
+      config: {
+        responseCache: {
+          namespace: cache.ns.hotel,
+          tags: (request) => [cacheTags.hotel((request.params as { id: number }).id)],
+        },
       },
     },
     async (request) => hotels.detail(request.params.id),

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { msUntilNextQuarterHour } from '../../platform/cache/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { IdParams } from '../common/schemas.ts';
 import { PriceHistory, PriceHistoryQuery } from './price-history-schema.ts';
 import type { PriceHistoryService } from './price-history-service.ts';
 
 /** Mounted at /api. Anonymous. */
-export const priceHistoryRoutes: FastifyPluginAsyncTypebox<{ prices: PriceHistoryService }> = async (
-  app,
-  { prices },
-) => {
+export const priceHistoryRoutes: FastifyPluginAsyncTypebox<{
+  prices: PriceHistoryService;
+  cache: DomainCache;
+}> = async (app, { prices, cache }) => {
   app.get(
     '/hotels/:id/price-history',
     {
@@ -20,6 +22,13 @@ export const priceHistoryRoutes: FastifyPluginAsyncTypebox<{ prices: PriceHistor
         params: IdParams,
         querystring: PriceHistoryQuery,
         response: { 200: PriceHistory },
+      },
+      config: {
+        responseCache: {
+          namespace: cache.ns.prices,
+          tags: (request) => [cacheTags.prices((request.params as { id: number }).id)],
+          maxTtlMs: () => msUntilNextQuarterHour(),
+        },
       },
     },
     async (request) => prices.forRoomType(request.params.id, request.query),

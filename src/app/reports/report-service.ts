@@ -1,5 +1,6 @@
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { appError } from '../../platform/errors/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { validateRange } from '../common/stay.ts';
 import type { ReportRepository } from './report-repository.ts';
 import {
@@ -14,12 +15,15 @@ import {
 export interface ReportServiceDeps {
   readonly db: Database;
   readonly reports: RepositoryFactory<ReportRepository>;
+  readonly cache: DomainCache;
 }
 
 export class ReportService {
   readonly #db: Database;
   readonly #reports: RepositoryFactory<ReportRepository>;
+  readonly #cache: DomainCache;
   constructor(deps: ReportServiceDeps) {
+    this.#cache = deps.cache;
     this.#db = deps.db;
     this.#reports = deps.reports;
   }
@@ -28,7 +32,11 @@ export class ReportService {
   async bookings(query: BookingsReportQuery): Promise<BookingsReport> {
     const { from, to, groupBy } = query;
     validateRange(from, to, MAX_REPORT_DAYS);
-    const rows = await this.#db.read((db) => this.#reports(db).bookings(groupBy, from, to, MAX_REPORT_ROWS));
+    const rows = await this.#cache.ns.reports.getOrSet(
+      `bookings:${groupBy}:${from}:${to}`,
+      () => this.#db.read((db) => this.#reports(db).bookings(groupBy, from, to, MAX_REPORT_ROWS)),
+      { tags: [cacheTags.reports] },
+    );
     return {
       from,
       to,
@@ -41,7 +49,11 @@ export class ReportService {
   async occupancy(query: OccupancyQuery): Promise<OccupancyReport> {
     const { hotelId, from, to } = query;
     validateRange(from, to, MAX_REPORT_DAYS);
-    const report = await this.#db.read((db) => this.#reports(db).occupancy(hotelId, from, to));
+    const report = await this.#cache.ns.reports.getOrSet(
+      `occupancy:${hotelId}:${from}:${to}`,
+      () => this.#db.read((db) => this.#reports(db).occupancy(hotelId, from, to)),
+      { tags: [cacheTags.reports] },
+    );
     if (!report) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
     return { hotelId, from, to, ...report };
   }

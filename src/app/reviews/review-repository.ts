@@ -124,15 +124,16 @@ export class ReviewRepository {
 
   /**
    * reviews_lock_hotel: locks an active hotel's row until the transaction ends, so reviews of one hotel
-   * are written one after another. False when the hotel is unknown or inactive.
+   * are written one after another. Returns its city (the cached searches a review changes are those
+   * of its city); undefined when the hotel is unknown or inactive.
    */
-  async lockHotel(hotelId: number): Promise<boolean> {
-    const { rows } = await this.#db.query({
+  async lockHotel(hotelId: number): Promise<{ city: string } | undefined> {
+    const { rows } = await this.#db.query<{ city: string }>({
       name: 'reviews_lock_hotel',
-      text: 'SELECT id FROM hotels WHERE id = $1 AND is_active FOR NO KEY UPDATE',
+      text: 'SELECT city FROM hotels WHERE id = $1 AND is_active FOR NO KEY UPDATE',
       values: [hotelId],
     });
-    return rows.length > 0;
+    return rows[0];
   }
 
   /** In this order: an unknown hotel, then a user without a stay there, then a duplicate. */

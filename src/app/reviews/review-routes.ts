@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentUser } from '../auth/auth-plugin.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { BEARER, IdParams } from '../common/schemas.ts';
 import { CreateReviewBody, Review, ReviewListQuery, ReviewPage } from './review-schema.ts';
 import type { ReviewService } from './review-service.ts';
 
 /** Mounted at /api. Reading is anonymous; writing needs an access token. */
-export const reviewRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewService }> = async (
+export const reviewRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewService; cache: DomainCache }> = async (
   app,
-  { reviews },
+  { reviews, cache },
 ) => {
   app.get(
     '/hotels/:id/reviews',
@@ -18,6 +19,12 @@ export const reviewRoutes: FastifyPluginAsyncTypebox<{ reviews: ReviewService }>
         params: IdParams,
         querystring: ReviewListQuery,
         response: { 200: ReviewPage },
+      },
+      config: {
+        responseCache: {
+          namespace: cache.ns.reviews,
+          tags: (request) => [cacheTags.reviews((request.params as { id: number }).id)],
+        },
       },
     },
     async (request) => reviews.list(request.params.id, request.query),

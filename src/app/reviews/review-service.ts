@@ -1,5 +1,6 @@
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { appError } from '../../platform/errors/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { toPage } from '../common/paging.ts';
 import { domainError } from '../errors.ts';
 import type { ReviewRepository } from './review-repository.ts';
@@ -8,14 +9,17 @@ import type { CreateReviewBody, Review, ReviewListQuery, ReviewPage } from './re
 export interface ReviewServiceDeps {
   readonly db: Database;
   readonly reviews: RepositoryFactory<ReviewRepository>;
+  readonly cache: DomainCache;
 }
 
 export class ReviewService {
   readonly #db: Database;
   readonly #reviews: RepositoryFactory<ReviewRepository>;
+  readonly #cache: DomainCache;
   constructor(deps: ReviewServiceDeps) {
     this.#db = deps.db;
     this.#reviews = deps.reviews;
+    this.#cache = deps.cache;
   }
 
   async list(hotelId: number, query: ReviewListQuery): Promise<ReviewPage> {
@@ -29,9 +33,10 @@ export class ReviewService {
    * order: the hotel exists (404), the user has stayed there (403), the user has not reviewed it (409).
    */
   async create(hotelId: number, userId: number, body: CreateReviewBody): Promise<Review> {
-    return this.#db.transaction(async (client) => {
-      const repo = this.#reviews(client);
-      if (!(await repo.lockHotel(hotelId))) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
+    return this.#db.transaction(async (tx) => {
+      const repo = this.#reviews(tx);
+      const hotel = await repo.lockHotel(hotelId);
+      if (!hotel) throw appError('NOT_FOUND', `Hotel ${hotelId} not found`);
       const result = await repo.create({
         hotelId,
         userId,
@@ -54,6 +59,17 @@ export class ReviewService {
           hint: 'Each user may review a hotel once',
         });
       }
+      // The rating and review count changed: the hotel's page, its reviews, the searches that show it
+      // (its city's and those without a city) and the author's dashboard.
+      tx.onCommit(() =>
+        this.#cache.invalidate([
+          cacheTags.hotel(hotelId),
+          cacheTags.reviews(hotelId),
+          cacheTags.city(hotel.city),
+          cacheTags.anyCity,
+          cacheTags.user(userId),
+        ]),
+      );
       return result.review;
     });
   }

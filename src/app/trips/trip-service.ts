@@ -1,5 +1,6 @@
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { appError } from '../../platform/errors/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { toPage } from '../common/paging.ts';
 import { daysBetween } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
@@ -15,12 +16,15 @@ import {
 export interface TripServiceDeps {
   readonly db: Database;
   readonly trips: RepositoryFactory<TripRepository>;
+  readonly cache: DomainCache;
 }
 
 export class TripService {
   readonly #db: Database;
   readonly #trips: RepositoryFactory<TripRepository>;
+  readonly #cache: DomainCache;
   constructor(deps: TripServiceDeps) {
+    this.#cache = deps.cache;
     this.#db = deps.db;
     this.#trips = deps.trips;
   }
@@ -45,9 +49,11 @@ export class TripService {
       }
     }
     // One INSERT is atomic on its own: no BEGIN/COMMIT round trips.
-    return this.#db.write((db) =>
+    const trip = await this.#db.write((db) =>
       this.#trips(db).create(userId, body.name.trim(), startDate ?? null, endDate ?? null),
     );
+    await this.#cache.invalidate([cacheTags.user(userId)]);
+    return trip;
   }
 
   /**
@@ -55,19 +61,27 @@ export class TripService {
    * trip, so one that was in another trip moves to this one. Returns the trip with its bookings.
    */
   async attachBooking(userId: number, tripId: number, bookingId: number): Promise<Trip> {
-    return this.#db.transaction(async (client) => {
-      const repo = this.#trips(client);
+    return this.#db.transaction(async (tx) => {
+      const repo = this.#trips(tx);
       const { tripFound, bookingFound } = await repo.attachBooking(tripId, bookingId, userId);
       if (!tripFound) throw appError('NOT_FOUND', `Trip ${tripId} not found`);
       if (!bookingFound) throw appError('NOT_FOUND', `Booking ${bookingId} not found`);
       const trip = await repo.findForUser(tripId, userId);
       if (!trip) throw appError('NOT_FOUND', `Trip ${tripId} not found`);
+      // The user's trips, and the booking's tripId in their bookings and dashboard.
+      tx.onCommit(() => this.#cache.invalidate([cacheTags.user(userId)]));
       return trip;
     });
   }
 
   async listMine(userId: number, query: MyTripsQuery): Promise<TripPage> {
-    const rows = await this.#db.read((db) => this.#trips(db).listForUser(userId, query.status, query));
-    return toPage(rows, query);
+    return this.#cache.ns['my-trips'].getOrSet(
+      `${userId}:${query.status ?? '*'}:${query.page}:${query.limit}`,
+      async () => {
+        const rows = await this.#db.read((db) => this.#trips(db).listForUser(userId, query.status, query));
+        return toPage(rows, query);
+      },
+      { tags: [cacheTags.user(userId)] },
+    );
   }
 }

@@ -6,6 +6,7 @@ export const MAX_OFFER_CANDIDATES = 100;
 
 interface Candidate {
   readonly id: number;
+  readonly userId: number;
   readonly checkIn: string;
   readonly checkOut: string;
   /** available_rooms per night of the entry's stay (`YYYY-MM-DD` -> rooms); missing night = no row. */
@@ -38,11 +39,13 @@ interface Candidate {
 export async function offerFreedRooms(
   client: Queryable,
   freed: { roomTypeId: number; checkIn: string; checkOut: string },
+  /** When given, the users of the entries offered are added to it (their cached views change). */
+  offeredUsers?: Set<number>,
 ): Promise<number[]> {
   const { rows } = await client.query<Candidate>({
     name: 'waitlist_offer_candidates',
     text: `
-SELECT w.id, w.start_date AS "checkIn", w.end_date AS "checkOut",
+SELECT w.id, w.user_id AS "userId", w.start_date AS "checkIn", w.end_date AS "checkOut",
        (SELECT json_object_agg(to_char(i.date, 'YYYY-MM-DD'), i.available_rooms)
         FROM room_inventory i
         WHERE i.room_type_id = w.room_type_id AND i.date >= w.start_date AND i.date < w.end_date
@@ -67,6 +70,7 @@ FOR UPDATE OF w`,
     if (!nights.every((night) => rooms(night) > 0)) continue;
     for (const night of nights) left.set(night, rooms(night) - 1);
     offered.push(c.id);
+    offeredUsers?.add(c.userId);
   }
   if (offered.length === 0) return [];
 

@@ -1,5 +1,6 @@
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { appError } from '../../platform/errors/index.ts';
+import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { toPage } from '../common/paging.ts';
 import { assertNotPast, validateStay } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
@@ -9,12 +10,15 @@ import type { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } f
 export interface WaitlistServiceDeps {
   readonly db: Database;
   readonly waitlist: RepositoryFactory<WaitlistRepository>;
+  readonly cache: DomainCache;
 }
 
 export class WaitlistService {
   readonly #db: Database;
   readonly #waitlist: RepositoryFactory<WaitlistRepository>;
+  readonly #cache: DomainCache;
   constructor(deps: WaitlistServiceDeps) {
+    this.#cache = deps.cache;
     this.#db = deps.db;
     this.#waitlist = deps.waitlist;
   }
@@ -47,12 +51,19 @@ export class WaitlistService {
         hint: 'See GET /api/me/waitlist; cancel the entry with DELETE /api/waitlist/:id to join again',
       });
     }
+    await this.#cache.invalidate([cacheTags.user(userId)]);
     return outcome.entry;
   }
 
   async listMine(userId: number, query: MyWaitlistQuery): Promise<WaitlistPage> {
-    const rows = await this.#db.read((db) => this.#waitlist(db).listForUser(userId, query.status, query));
-    return toPage(rows, query);
+    return this.#cache.ns['my-waitlist'].getOrSet(
+      `${userId}:${query.status ?? '*'}:${query.page}:${query.limit}`,
+      async () => {
+        const rows = await this.#db.read((db) => this.#waitlist(db).listForUser(userId, query.status, query));
+        return toPage(rows, query);
+      },
+      { tags: [cacheTags.user(userId)] },
+    );
   }
 
   /**
@@ -62,6 +73,7 @@ export class WaitlistService {
   async cancel(userId: number, id: number): Promise<void> {
     const outcome = await this.#db.write((db) => this.#waitlist(db).cancel(id, userId));
     if (!outcome) throw appError('NOT_FOUND', `Waitlist entry ${id} not found`);
+    if (outcome.cancelled) await this.#cache.invalidate([cacheTags.user(userId)]);
     if (outcome.cancelled || outcome.status === 'cancelled') return;
     throw appError('CONFLICT', `Waitlist entry ${id} is ${outcome.status} and can no longer be cancelled`);
   }

@@ -13,3 +13,4 @@ export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';
 export { installSignalHandlers, Lifecycle, shutdown, watchParentExit } from './lifecycle.ts';
 export type { MetricsRoutesOptions } from './metrics-routes.ts';
 export { metricsRoutes } from './metrics-routes.ts';
+export { registerResponseCache } from './response-cache.ts';

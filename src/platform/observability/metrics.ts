@@ -118,6 +118,30 @@ export class Metrics {
   }
 
   /**
+   * Defines a counter whose values are read at scrape time from `read()`: for counts kept elsewhere
+   * (the cache's counters), so that they are counted in one place and only exported here. `read()`
+   * must return totals since the process started (they only grow).
+   */
+  sampledCounter<const L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => ReadonlyArray<{ readonly labels: Record<L, string>; readonly value: number }>,
+  ): void {
+    if (this.registry.getSingleMetric(name)) return;
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.inc(labels as Partial<Record<L, string>>, value);
+      },
+    });
+  }
+
+  /**
    * Defines gauges whose values are read at scrape time from `read()` (pool sizes, queue depths):
    * one gauge per key of what `read()` returns, named `${prefix}_${key}`.
    */

@@ -1,4 +1,5 @@
 export { renderQueryAnalysis } from './analysis-report.ts';
+export { cacheRoutes } from './cache-routes.ts';
 export type { CapturedStatement, CaptureOptions } from './capture-statements.ts';
 export { captureStatements } from './capture-statements.ts';
 export type { DetailedHealthOptions } from './detailed-health.ts';
