@@ -473,7 +473,9 @@ describe('API fuzzing driven by the OpenAPI document', () => {
     db = await createTestDatabase();
     // startTestApp's config, with error logs captured instead of printed.
     const logger = pino(loggerOptions('error'), { write: (line: string) => logLines.push(line) });
-    app = await buildApp(testConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'error' }), { logger });
+    app = await buildApp(testConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'error', CACHE_ENABLED: 'true' }), {
+      logger,
+    });
     const res = await app.inject({ method: 'GET', url: '/docs/json' });
     assert.equal(res.statusCode, 200, res.body);
     doc = res.json() as OpenApiDocument;

@@ -19,7 +19,7 @@ describe('HTTP semantics of the API', () => {
   before(async () => {
     stopServer = await ensureTestServer();
     db = await createTestDatabase();
-    app = await startTestApp(db.url);
+    app = await startTestApp(db.url, { CACHE_ENABLED: 'true' });
     alice = await registerUser(app, 'Alice');
     hotel = await createHotel(db.pool);
   });

@@ -28,6 +28,9 @@ function appEnv(run: BenchRun, databaseUrl: string): Record<string, string> {
     JWT_SECRET: run.jwtSecret,
     INNKEEP_DATA_DIR: run.scratch,
     DB_SEED_ON_EMPTY: 'none',
+    // The before/after and scaling rows measure the code paths themselves (what every cache miss
+    // runs); the cache rows start their own servers with it on.
+    CACHE_ENABLED: 'false',
   };
 }
 

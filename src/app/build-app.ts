@@ -76,6 +76,8 @@ declare module 'fastify' {
       readonly internal: InternalServer;
       /** The two-tier cache (disabled with CACHE_ENABLED=false). */
       readonly cache: Cache;
+      /** Aborted when the app starts closing: background work (the cache warm-up) stops on it. */
+      readonly stopping: AbortSignal;
     };
   }
 }
@@ -128,7 +130,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   if (!options.deferReady) lifecycle.markReady();
   // In the background: readiness never waits for it, and closing the app stops it.
   if (config.cache.enabled && config.cache.warmup.enabled) {
-    void warmCache(app, db, config.cache.warmup, cache);
+    void warmCache(app, db, config.cache.warmup, cache, app.innkeep.stopping);
   }
   return app;
 }
@@ -147,7 +149,8 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   const { config, db, cache, lifecycle, metrics, routeWindows } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
-  app.decorate('innkeep', { config, db, lifecycle, metrics, internal, cache });
+  const stopping = new AbortController();
+  app.decorate('innkeep', { config, db, lifecycle, metrics, internal, cache, stopping: stopping.signal });
   const performance = new PerformanceMonitor({
     db,
     windows: routeWindows,
@@ -162,6 +165,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
       })),
   });
   app.addHook('onClose', async () => {
+    stopping.abort();
     performance.stop();
     await internal.close();
     await cache.close();

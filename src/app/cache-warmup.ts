@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Cache } from '../platform/cache/index.ts';
 import type { Database } from '../platform/db/index.ts';
+import { hotelRepository } from './hotels/hotel-repository.ts';
 
 export interface WarmupOptions {
   readonly budgetMs: number;
@@ -19,29 +20,20 @@ const HORIZON_DAYS = 30;
  * what a client's first request would have stored. Runs in the background within `budgetMs`; the
  * app is ready before it ends, and it stops when the app closes. Never throws.
  */
-export async function warmCache(app: FastifyInstance, db: Database, options: WarmupOptions, cache: Cache) {
+export async function warmCache(
+  app: FastifyInstance,
+  db: Database,
+  options: WarmupOptions,
+  cache: Cache,
+  stop: AbortSignal,
+) {
   const startedAt = Date.now();
   const deadline = startedAt + options.budgetMs;
-  let closing = false;
-  app.addHook('onClose', async () => {
-    closing = true;
-  });
   try {
     // With Redis, wait (within the budget) until it is reachable: entries then go to L2 for everyone.
     if (cache.tiers === 'l1+l2') await cache.ready(Math.min(2_000, options.budgetMs / 2));
-    const { rows } = await db.read((q) =>
-      q.query<{ hotelId: number; city: string }>({
-        name: 'cache_warmup_hot_hotels',
-        text: `
-SELECT b.hotel_id AS "hotelId", min(h.city) AS city
-FROM bookings b JOIN hotels h ON h.id = b.hotel_id AND h.is_active
-WHERE b.status IN ('pending', 'confirmed')
-  AND b.start_date >= current_date AND b.start_date < current_date + $2::int
-GROUP BY b.hotel_id
-ORDER BY count(*) DESC, b.hotel_id
-LIMIT $1`,
-        values: [Math.max(options.hotels, options.cities * 10), HORIZON_DAYS],
-      }),
+    const rows = await db.read((q) =>
+      hotelRepository(q).hottest(Math.max(options.hotels, options.cities * 10), HORIZON_DAYS),
     );
     const cities = [...new Set(rows.map((r) => r.city))].slice(0, options.cities);
     const urls = [
@@ -51,7 +43,7 @@ LIMIT $1`,
     let done = 0;
     let next = 0;
     const worker = async () => {
-      while (!closing && Date.now() < deadline && next < urls.length) {
+      while (!stop.aborted && Date.now() < deadline && next < urls.length) {
         const url = urls[next++] as string;
         const res = await app.inject({ method: 'GET', url, headers: { 'x-innkeep-warmup': '1' } });
         if (res.statusCode === 200) done += 1;
@@ -63,6 +55,6 @@ LIMIT $1`,
       'cache warm-up finished',
     );
   } catch (err) {
-    if (!closing) app.log.warn({ err }, 'cache warm-up failed');
+    if (!stop.aborted) app.log.warn({ err }, 'cache warm-up failed');
   }
 }

@@ -10,6 +10,8 @@ const OPTIONS = {
   password: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
+  tag: { type: 'string' },
+  namespace: { type: 'string' },
   'seq-scan-rows': { type: 'string' },
   'estimate-factor': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },

@@ -12,6 +12,7 @@ import {
 import { openDatabase, runMigrations } from '../platform/db/index.ts';
 import { installSignalHandlers, watchParentExit } from '../platform/http/index.ts';
 import type { Tracing } from '../platform/observability/index.ts';
+import { cacheClearCommand, cacheStatsCommand } from './cache.ts';
 import { parseCommandLine } from './command-line.ts';
 import { cliLogger } from './logger.ts';
 import { analyzeQueriesCommand, checkIndexesCommand, planFlagOptions } from './perf.ts';
@@ -40,6 +41,12 @@ Commands:
                                 keys, and whether each named statement's plan uses its expected
                                 indexes. Exit 1 on a regression, a missing or duplicate index or an
                                 unaccepted unindexed foreign key.
+  cache stats [--json]          The running app's cache figures per namespace: hit rate, L1/L2 hits,
+                                misses, stale answers, coalesced, errors, evictions, entries, bytes.
+  cache clear [--tag T | --namespace N]
+                                Invalidate entries tagged T (e.g. hotel:42), or one namespace, or
+                                (neither) everything, on every instance. Both ask the running app on
+                                its internal listener (METRICS_HOST:METRICS_PORT).
   config [--markdown]           Print the configuration variables.
   help                          Show this text.
 
@@ -111,6 +118,8 @@ async function main(argv: string[], cli: CliContext): Promise<number> {
     return analyzeQueriesCommand(config, options, values.json);
   }
   if (command === 'perf' && sub === 'check-indexes') return checkIndexesCommand(config, values.json);
+  if (command === 'cache' && sub === 'stats') return cacheStatsCommand(config, values.json);
+  if (command === 'cache' && sub === 'clear') return cacheClearCommand(config, values.tag, values.namespace);
   return usageError(`Unknown command: ${positionals.join(' ')}`);
 }
 

@@ -68,6 +68,18 @@ describe('loadConfig', () => {
           poolWaitingMs: 60_000,
           eventLoopLagMs: 200,
         },
+        redis: { url: undefined },
+        cache: {
+          enabled: true,
+          prefix: 'innkeep',
+          l1MaxMb: 64,
+          l1MaxEntries: 50_000,
+          ttl: { veryShort: 60, short: 300, medium: 1_800, long: 3_600, veryLong: 86_400 },
+          compressMinBytes: 1_024,
+          l2TimeoutMs: 250,
+          l2BreakerMs: 5_000,
+          warmup: { enabled: true, budgetMs: 10_000, hotels: 200, cities: 20 },
+        },
         auth: {
           jwtSecret: undefined,
           accessTokenTtlS: 900,

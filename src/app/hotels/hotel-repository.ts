@@ -147,6 +147,27 @@ export class HotelRepository {
     });
     return rows[0];
   }
+
+  /**
+   * hotels_hottest: the active hotels with the most booked stays starting in the next `days` days
+   * (bookings_status_dates_idx, one range per status), most first, with their city: what the cache
+   * warm-up fills first.
+   */
+  async hottest(limit: number, days: number): Promise<{ hotelId: number; city: string }[]> {
+    const { rows } = await this.#pool.query<{ hotelId: number; city: string }>({
+      name: 'hotels_hottest',
+      text: `
+SELECT b.hotel_id AS "hotelId", min(h.city) AS city
+FROM bookings b JOIN hotels h ON h.id = b.hotel_id AND h.is_active
+WHERE b.status IN ('pending', 'confirmed')
+  AND b.start_date >= current_date AND b.start_date < current_date + $2::int
+GROUP BY b.hotel_id
+ORDER BY count(*) DESC, b.hotel_id
+LIMIT $1`,
+      values: [limit, days],
+    });
+    return rows;
+  }
 }
 
 function escapeLike(text: string): string {

@@ -220,4 +220,18 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     success: 'The detailed health report, whatever the status (read `status`)',
     errors: [NOT_ADMIN],
   },
+  'GET /api/admin/cache/stats': {
+    operationId: 'getCacheStats',
+    success: 'The cache counters per namespace and in total, and each namespace policy',
+    errors: [NOT_ADMIN],
+  },
+  'POST /api/admin/cache/invalidate': {
+    operationId: 'invalidateCache',
+    success: 'What was invalidated (on every instance)',
+    errors: [
+      NOT_ADMIN,
+      ['VALIDATION', 'not exactly one of tag, namespace and all, or a malformed one'],
+      ['NOT_FOUND', 'no such namespace'],
+    ],
+  },
 };

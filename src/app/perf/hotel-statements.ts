@@ -96,6 +96,12 @@ export const HOTEL_STATEMENTS: readonly CatalogueEntry[] = [
     indexes: ['hotels_pkey', CHEAPEST_ROOMS, HOTEL_REVIEWS],
   },
   {
+    name: 'hotels_hottest',
+    kind: 'read',
+    send: (db) => new HotelRepository(db).hottest(200, 30),
+    indexes: ['bookings_status_dates_idx', 'hotels_pkey'],
+  },
+  {
     name: 'availability_hotel',
     kind: 'read',
     send: (db, s) => new AvailabilityRepository(db).forHotel(s.hotelId, s.checkIn, s.checkOut, 2),

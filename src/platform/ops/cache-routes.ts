@@ -10,7 +10,8 @@ export interface CacheRoutesOptions {
   readonly cache: Cache;
 }
 
-const TAG = '^[A-Za-z0-9][A-Za-z0-9:*._-]{0,199}$';
+/** Printable text (city tags hold the city's name as searched: `city:são paulo`), no control characters. */
+const TAG = '^[^\\s\\x00-\\x1f\\x7f][^\\x00-\\x1f\\x7f]{0,199}$';
 const InvalidateBody = Type.Object(
   {
     tag: Type.Optional(
@@ -19,11 +20,16 @@ const InvalidateBody = Type.Object(
     namespace: Type.Optional(
       Type.String({ pattern: '^[a-z][a-z0-9-]{0,39}$', description: 'A namespace to empty' }),
     ),
+    all: Type.Optional(Type.Literal(true, { description: 'Empty the whole cache' })),
   },
   { additionalProperties: false },
 );
 const Invalidated = Type.Object({
-  invalidated: Type.Object({ tag: Type.Optional(Type.String()), namespace: Type.Optional(Type.String()) }),
+  invalidated: Type.Object({
+    tag: Type.Optional(Type.String()),
+    namespace: Type.Optional(Type.String()),
+    all: Type.Optional(Type.Boolean()),
+  }),
 });
 
 /**
@@ -60,18 +66,22 @@ export async function cacheRoutes(app: FastifyInstance, options: CacheRoutesOpti
         tags: ['operations'],
         summary: 'Invalidate cached entries by tag or namespace (admin)',
         description:
-          'Drops every entry carrying the tag, or every entry of the namespace, on every instance (through Redis). A tag nothing carries is accepted and changes nothing; an unknown namespace is a 404.',
+          'Drops every entry carrying the tag, every entry of the namespace, or (`all: true`) everything, on every instance (through Redis). A tag nothing carries is accepted and changes nothing; an unknown namespace is a 404.',
         ...security,
         body: InvalidateBody,
         response: { 200: Invalidated },
       },
     },
     async (request) => {
-      const { tag, namespace } = request.body as { tag?: string; namespace?: string };
-      if ((tag === undefined) === (namespace === undefined)) {
-        throw appError('VALIDATION', 'Give exactly one of tag and namespace', {
-          details: [{ field: 'tag', message: 'give exactly one of tag and namespace' }],
+      const { tag, namespace, all } = request.body as { tag?: string; namespace?: string; all?: true };
+      if ([tag, namespace, all].filter((v) => v !== undefined).length !== 1) {
+        throw appError('VALIDATION', 'Give exactly one of tag, namespace and all', {
+          details: [{ field: 'tag', message: 'give exactly one of tag, namespace and all' }],
         });
+      }
+      if (all) {
+        await cache.clear();
+        return { invalidated: { all: true } };
       }
       if (namespace !== undefined) {
         if (!cache.namespaces().some((ns) => ns.name === namespace)) {
