@@ -7,7 +7,6 @@ import {
   loggerOptions,
   REDACTED,
   redactSecrets,
-  requestContext,
 } from '../src/platform/observability/index.ts';
 import { testConfig } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
