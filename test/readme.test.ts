@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CACHE_POLICIES } from '../src/app/common/cache.ts';
 import { DomainErrors } from '../src/app/errors.ts';
 import { ErrorCodes } from '../src/platform/errors/index.ts';
 
@@ -14,6 +15,20 @@ describe('README', () => {
       .map((e) => e.code)
       .filter((code) => !table.includes(`\`${code}\``));
     assert.deepEqual(missing, [], 'add these codes to the README error table');
+  });
+
+  it('when a cache namespace exists, then the README caching table lists it with its mode and TTL', () => {
+    const table = readme.slice(readme.indexOf('| Namespace | Holds | Mode | TTL | Dropped by |'));
+    const rows = table.split('\n\n')[0]!.split('\n');
+    const wrong = Object.values(CACHE_POLICIES).filter((p) => {
+      const row = rows.find((r) => r.startsWith(`| \`${p.name}\` |`));
+      return !row || !row.includes(` ${p.mode} `) || !row.includes(p.ttl);
+    });
+    assert.deepEqual(
+      wrong.map((p) => p.name),
+      [],
+      'the README caching table must list these namespaces as src/app/common/cache.ts defines them',
+    );
   });
 
   it('when a benchmark result is committed, then the README shows its tables unchanged', () => {
