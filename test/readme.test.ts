@@ -22,7 +22,7 @@ describe('README', () => {
     const rows = table.split('\n\n')[0]!.split('\n');
     const wrong = Object.values(CACHE_POLICIES).filter((p) => {
       const row = rows.find((r) => r.startsWith(`| \`${p.name}\` |`));
-      return !row || !row.includes(` ${p.mode} `) || !row.includes(p.ttl);
+      return !row?.includes(` ${p.mode} `) || !row.includes(p.ttl);
     });
     assert.deepEqual(
       wrong.map((p) => p.name),
