@@ -62,7 +62,10 @@ export function registerResponseCache(app: FastifyInstance): void {
     const template = route.url;
     const handler = async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const ns = cached.namespace;
-      if (!ns.usable) return original.call(this, request, reply);
+      if (!ns.usable) {
+        ns.countBypass();
+        return original.call(this, request, reply);
+      }
       const key = `${template}?${canonical(request.params)}&${canonical(request.query)}`;
       const maxTtlMs = cached.maxTtlMs?.(request);
       const ttlMs = Math.min(ns.ttlSeconds * 1000, maxTtlMs ?? Number.POSITIVE_INFINITY);
