@@ -761,7 +761,9 @@ describe('response cache with Redis going away and coming back', () => {
     await db?.drop();
   });
 
-  it('when Redis is killed under load, then public GETs keep answering 200, /health says degraded, and the check comes back by itself', async () => {
+  it('when Redis is killed under load, then public GETs keep answering 200, /health says degraded, and the check comes back by itself', {
+    timeout: 60_000,
+  }, async () => {
     const up = await health();
     assert.equal(up.statusCode, 200);
     assert.equal(up.status, 'healthy');
@@ -847,7 +849,9 @@ describe('response cache with Redis going away and coming back', () => {
     assert.equal(queryCount((await app.inject(url)).headers), 0);
   });
 
-  it('when Redis is away, then invalidations do not wait for it and the app still closes promptly', async () => {
+  it('when Redis is away, then invalidations do not wait for it and the app still closes promptly', {
+    timeout: 60_000,
+  }, async () => {
     const url = `/api/hotels/${hotel.id}`;
     await app.inject(url);
     await redis!.kill();
@@ -880,7 +884,9 @@ describe('cache warm-up on start', () => {
     await db?.drop();
   });
 
-  it('when started with upcoming bookings, then the hottest hotel is cached without delaying readiness', async () => {
+  it('when started with upcoming bookings, then the hottest hotel is cached without delaying readiness', {
+    timeout: 60_000,
+  }, async () => {
     const hot = await createHotel(db.pool, { city: `Hotcity-${process.pid}` });
     const warm = await createHotel(db.pool, { city: `Warmcity-${process.pid}` });
     const cold = await createHotel(db.pool, { city: `Coldcity-${process.pid}` });
