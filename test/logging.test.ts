@@ -3,11 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { type App, buildApp } from '../src/app/build-app.ts';
 import { createHttpServer } from '../src/platform/http/index.ts';
-import {
-  loggerOptions,
-  REDACTED,
-  redactSecrets,
-} from '../src/platform/observability/index.ts';
+import { loggerOptions, REDACTED, redactSecrets } from '../src/platform/observability/index.ts';
 import { testConfig } from './support/app.ts';
 import { registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';

@@ -456,6 +456,14 @@ export class CacheNamespace {
   }
 
   /**
+   * Counts a lookup that went straight to the loader because the namespace was not `usable`, for a
+   * caller that checked `usable` itself instead of calling `getOrSet` (the response cache).
+   */
+  countBypass(): void {
+    if (this.#cache.enabled) this.stats.bypassed += 1;
+  }
+
+  /**
    * The cached value of `key`, or `load()`'s, kept for the namespace's TTL. Concurrent callers of one
    * key in this process share one load; bentocache's lock does the same for its own callers. Errors
    * from `load` reach the caller as they were thrown: a 4xx outcome (an error with `statusCode` < 500)

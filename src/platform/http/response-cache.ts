@@ -62,7 +62,10 @@ export function registerResponseCache(app: FastifyInstance): void {
     const template = route.url;
     const handler = async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const ns = cached.namespace;
-      if (!ns.usable) return original.call(this, request, reply);
+      if (!ns.usable) {
+        ns.countBypass();
+        return original.call(this, request, reply);
+      }
       const key = `${template}?${canonical(request.params)}&${canonical(request.query)}`;
       const maxTtlMs = cached.maxTtlMs?.(request);
       const ttlMs = Math.min(ns.ttlSeconds * 1000, maxTtlMs ?? Number.POSITIVE_INFINITY);
@@ -132,6 +135,10 @@ function sendEntry(request: FastifyRequest, reply: FastifyReply, entry: CachedRe
   reply.type('application/json; charset=utf-8');
   if (encoding === 'br' && entry.br) return reply.header('content-encoding', 'br').send(entry.br);
   if (encoding === 'gzip' && entry.gzip) return reply.header('content-encoding', 'gzip').send(entry.gzip);
+  // Identity was chosen for this client (it prefers it, or the body is too small): @fastify/compress,
+  // which negotiates on its own, must not encode these bytes now under the identity's ETag
+  // (`x-no-compression` is its per-request opt-out).
+  request.headers = { ...request.headers, 'x-no-compression': '1' };
   return reply.send(entry.identity);
 }
 
@@ -163,8 +170,10 @@ export function negotiate(
   let star: number | undefined;
   for (const part of header.split(',', MAX_CODINGS)) {
     const [rawName, ...params] = part.trim().split(';');
-    const name = rawName?.trim().toLowerCase();
-    if (!name) continue;
+    const lower = rawName?.trim().toLowerCase();
+    if (!lower) continue;
+    // RFC 9110 §8.4.1.3: x-gzip is gzip.
+    const name = lower === 'x-gzip' ? 'gzip' : lower;
     let weight = 1;
     for (const p of params) {
       const m = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p);
