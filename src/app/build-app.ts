@@ -78,6 +78,12 @@ declare module 'fastify' {
       readonly cache: Cache;
       /** Aborted when the app starts closing: background work (the cache warm-up) stops on it. */
       readonly stopping: AbortSignal;
+      /**
+       * Starts the cache warm-up in the background (once; nothing when CACHE_ENABLED or CACHE_WARMUP
+       * is false). `buildApp` calls it unless `deferReady`; `innkeep start` calls it once it has
+       * seeded an empty database and is listening, so that there is something to warm.
+       */
+      readonly startWarmup: () => void;
     };
   }
 }
@@ -127,10 +133,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     await db.close();
     throw err;
   }
-  if (!options.deferReady) lifecycle.markReady();
-  // In the background: readiness never waits for it, and closing the app stops it.
-  if (config.cache.enabled && config.cache.warmup.enabled) {
-    void warmCache(app, db, config.cache.warmup, cache, app.innkeep.stopping);
+  if (!options.deferReady) {
+    lifecycle.markReady();
+    app.innkeep.startWarmup();
   }
   return app;
 }
@@ -150,7 +155,23 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
   const stopping = new AbortController();
-  app.decorate('innkeep', { config, db, lifecycle, metrics, internal, cache, stopping: stopping.signal });
+  let warming = false;
+  // In the background: readiness never waits for it, and closing the app stops it.
+  const startWarmup = () => {
+    if (warming || !config.cache.enabled || !config.cache.warmup.enabled) return;
+    warming = true;
+    void warmCache(app, db, config.cache.warmup, cache, stopping.signal);
+  };
+  app.decorate('innkeep', {
+    config,
+    db,
+    lifecycle,
+    metrics,
+    internal,
+    cache,
+    stopping: stopping.signal,
+    startWarmup,
+  });
   const performance = new PerformanceMonitor({
     db,
     windows: routeWindows,

@@ -166,6 +166,7 @@ async function start(config: Config, tracing: Tracing | undefined): Promise<numb
     throw err;
   }
   app.innkeep.lifecycle.markReady();
+  app.innkeep.startWarmup();
   const url = address.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
   logger.info(
     { url, internal: internalAddress, database: db.target, embedded: db.embedded },
