@@ -70,6 +70,11 @@ export class RedisLink {
     this.#closing = true;
     await Promise.all(
       this.#clients.map(async (c) => {
+        // bentocache's disconnect() has normally begun closing it (QUIT, or disconnect() for the tier's
+        // connection): wait for that instead of closing it a second time. A second disconnect() arms
+        // ioredis's 2 s "destroy the socket" timer on a socket whose 'close' has already fired; nothing
+        // clears it, and it kept the process alive for 2 s after close().
+        if (await ended(c, 200)) return;
         try {
           await c.quit();
         } catch {
@@ -116,6 +121,21 @@ export class RedisLink {
     }
     for (const listener of this.#listeners) listener(next);
   }
+}
+
+/** Resolves true once `client` has ended, false if it has not within `ms`. */
+function ended(client: Redis, ms: number): Promise<boolean> {
+  if (client.status === 'end') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (value: boolean) => {
+      clearTimeout(timer);
+      client.off('end', onEnd);
+      resolve(value);
+    };
+    const onEnd = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    client.once('end', onEnd);
+  });
 }
 
 /** bentocache's Redis driver, reporting each failed command with its key before rethrowing. */
