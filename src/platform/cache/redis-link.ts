@@ -56,13 +56,18 @@ export class RedisLink {
   }
 
   /**
-   * bentocache's bus driver. Its transport calls `duplicate()` on the connection it is given for
-   * its publisher and subscriber; this one hands back connections made here, with their listeners.
+   * bentocache's bus driver. Its transport calls `duplicate()` on the connection it is given, for its
+   * publisher first and then for its subscriber; this one hands back connections made here, with their
+   * listeners.
    */
   busDriver() {
     const base = new Redis(this.#options.url, { lazyConnect: true });
     base.on('error', () => {});
-    base.duplicate = () => this.#connect('bus', { enableOfflineQueue: true });
+    let duplicates = 0;
+    base.duplicate = () => {
+      duplicates += 1;
+      return duplicates === 2 ? this.#subscriber() : this.#connect('bus', { enableOfflineQueue: true });
+    };
     return redisBusDriver({ connection: base });
   }
 
@@ -82,6 +87,29 @@ export class RedisLink {
         }
       }),
     );
+  }
+
+  /**
+   * The bus's subscriber. bentocache sends its SUBSCRIBE when the store opens, and does not wait for
+   * it. If Redis is away then, the command must wait for Redis instead of failing: with the retry
+   * limit and timeout of the other connections it was rejected after the first reconnect attempt,
+   * unhandled (a process started while Redis was down crashed), and the channel stayed unsubscribed
+   * for good (ioredis re-subscribes only to channels it got). Only closing the cache while Redis is
+   * still away drops it; that is not an error.
+   */
+  #subscriber(): Redis {
+    const client = this.#connect('bus', {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
+    const subscribe = client.subscribe.bind(client) as (...channels: string[]) => Promise<unknown>;
+    client.subscribe = ((...channels: string[]) =>
+      subscribe(...channels).catch((err: unknown) => {
+        if (!this.#closing) this.#log.error({ err, channels }, 'redis: subscribing to the cache bus failed');
+        return channels.length;
+      })) as Redis['subscribe'];
+    return client;
   }
 
   #connect(role: string, extra: Partial<RedisOptions>): Redis {
@@ -106,6 +134,15 @@ export class RedisLink {
     });
     client.on('close', () => this.#update());
     client.on('end', () => this.#update());
+    // QUIT on a connection that is not up waits in its offline queue, behind any command waiting there
+    // for Redis (the subscriber's SUBSCRIBE), for as long as Redis is away: close() would hang. Such a
+    // connection has nothing to flush, so it is dropped at once.
+    const quit = client.quit.bind(client) as () => Promise<'OK'>;
+    client.quit = (() => {
+      if (client.status === 'ready') return quit();
+      client.disconnect();
+      return Promise.resolve('OK' as const);
+    }) as Redis['quit'];
     this.#clients.push(client);
     return client;
   }
