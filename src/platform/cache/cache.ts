@@ -566,7 +566,7 @@ export class CacheNamespace {
         const item = items[index];
         const value = loaded[j] as T;
         results[index] = value;
-        if (!item || tooSlow || this.#cache.invalidatedSince(item.tags ?? [], since)) {
+        if (!item || tooSlow || this.#cache.invalidatedSince([...(item.tags ?? []), this.#ownTag], since)) {
           this.stats.discarded += 1;
           return [];
         }
