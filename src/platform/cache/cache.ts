@@ -99,6 +99,8 @@ export class Cache {
   /** Invalidation sequence: a load started at sequence s is not kept if one of its tags moved past s. */
   #sequence = 0;
   readonly #tagSequence = new Map<string, { seq: number; at: number }>();
+  /** The sequence of the last time everything was invalidated at once (a clear, a resync). */
+  #clearedSequence = 0;
   readonly #recentWrites: Array<{ key: string; tags: readonly string[]; at: number }> = [];
   /** Tags invalidated while Redis was away, written to Redis when it is back. */
   readonly #pendingTags = new Set<string>();
@@ -158,6 +160,7 @@ export class Cache {
       this.stats.add(namespaceOfKey(key), graced ? 'stale' : layer === 'l2' ? 'hitsL2' : 'hitsL1');
     });
     this.#bento.on('bus:message:received', ({ message }) => {
+      if (message.type === 'clear') return this.#onRemoteClear();
       for (const key of message.keys) {
         if (key.startsWith(TAG_KEY_PREFIX)) this.#onRemoteInvalidation(key.slice(TAG_KEY_PREFIX.length));
       }
@@ -278,6 +281,7 @@ export class Cache {
 
   /** @internal True when a tag was invalidated after `since` (the load that began then is out of date). */
   invalidatedSince(tags: readonly string[], since: number): boolean {
+    if (this.#clearedSequence > since) return true;
     for (const tag of tags) {
       const seen = this.#tagSequence.get(tag);
       if (seen && seen.seq > since) return true;
@@ -319,9 +323,13 @@ export class Cache {
     if (this.#flights.get(key) === flight) this.#flights.delete(key);
   }
 
-  /** Loads running now that carry one of `tags` are not kept, and nobody joins them any more. */
+  /**
+   * Loads running now that carry one of `tags` are not kept, and nobody joins them any more. No tags:
+   * everything was invalidated (a clear, a resync), and no load running now is kept.
+   */
   #noteInvalidated(tags: readonly string[]): void {
     this.#sequence += 1;
+    if (tags.length === 0) this.#clearedSequence = this.#sequence;
     const now = Date.now();
     for (const tag of tags) this.#tagSequence.set(tag, { seq: this.#sequence, at: now });
     if (this.#tagSequence.size > 50_000) {
@@ -344,8 +352,6 @@ export class Cache {
   #onRemoteInvalidation(tag: string): void {
     this.#invalidations.remote += 1;
     this.#noteInvalidated([tag]);
-    const bento = this.#bento;
-    if (!bento) return;
     const stale = this.#recentWrites.filter((w) => w.tags.includes(tag));
     if (stale.length === 0) return;
     this.#recentWrites.splice(
@@ -353,7 +359,24 @@ export class Cache {
       this.#recentWrites.length,
       ...this.#recentWrites.filter((w) => !w.tags.includes(tag)),
     );
-    void Promise.all(stale.map((w) => bento.delete({ key: w.key }))).catch((err: unknown) =>
+    this.#dropWrites(stale, tag);
+  }
+
+  /**
+   * Another instance emptied the whole cache (bentocache has emptied L1 here). As for a tag: loads
+   * running here are not kept, and entries written here in the last RECENT_MS are deleted (one stored
+   * between that instance's clear and this message would otherwise outlive the clear).
+   */
+  #onRemoteClear(): void {
+    this.#invalidations.remote += 1;
+    this.#noteInvalidated([]);
+    this.#dropWrites(this.#recentWrites.splice(0), undefined);
+  }
+
+  #dropWrites(writes: ReadonlyArray<{ key: string }>, tag: string | undefined): void {
+    const bento = this.#bento;
+    if (!bento || writes.length === 0) return;
+    void Promise.all(writes.map((w) => bento.delete({ key: w.key }))).catch((err: unknown) =>
       this.#log.warn({ err, tag }, 'cache: dropping entries of a remote invalidation failed'),
     );
   }
