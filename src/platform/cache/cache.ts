@@ -3,7 +3,7 @@ import type { LRUCache } from 'lru-cache';
 import type { Logger } from '../observability/index.ts';
 import { CacheStats, type CacheStatsSnapshot, hitRate, type NamespaceStats } from './cache-stats.ts';
 import { memoryTier, objectMemoryDriver, type Sized } from './memory-tier.ts';
-import { RedisLink } from './redis-link.ts';
+import { type CommandKind, RedisLink } from './redis-link.ts';
 import { l2Serializer } from './serializer.ts';
 import { presetSeconds, type TtlPreset, type TtlSeconds } from './ttl.ts';
 
@@ -131,7 +131,7 @@ export class Cache {
         {
           url: options.redisUrl,
           commandTimeoutMs: options.l2TimeoutMs,
-          onCommandError: (key) => this.#onRedisError(key),
+          onCommandError: (key, op) => this.#onRedisError(key, op),
         },
         this.#log,
       );
@@ -391,8 +391,10 @@ export class Cache {
     }
   }
 
-  #onRedisError(key: string | undefined): void {
-    if (key?.startsWith(TAG_KEY_PREFIX)) this.#remember([key.slice(TAG_KEY_PREFIX.length)]);
+  #onRedisError(key: string | undefined, op: CommandKind): void {
+    // A tag's key is written by an invalidation (to be written again once Redis is back); reading it
+    // is only a lookup's check, and failing to read it invalidated nothing.
+    if (op === 'write' && key?.startsWith(TAG_KEY_PREFIX)) this.#remember([key.slice(TAG_KEY_PREFIX.length)]);
     this.stats.add(key === undefined ? 'other' : namespaceOfKey(key), 'errors');
   }
 

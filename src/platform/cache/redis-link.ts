@@ -3,13 +3,15 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/index.ts';
 
 export type LinkState = 'up' | 'down';
+/** What a failed command of the second tier did: a read, or a write (set, delete, clear). */
+export type CommandKind = 'read' | 'write';
 
 export interface RedisLinkOptions {
   readonly url: string;
   /** A command slower than this fails (the read falls back to memory and PostgreSQL). */
   readonly commandTimeoutMs: number;
-  /** Called for every failed command with the key it was for (counted per namespace). */
-  readonly onCommandError: (key: string | undefined) => void;
+  /** Called for every failed command with the key it was for (counted per namespace) and what it did. */
+  readonly onCommandError: (key: string | undefined, op: CommandKind) => void;
 }
 
 /**
@@ -193,10 +195,10 @@ function ended(client: Redis, ms: number): Promise<boolean> {
 
 /** bentocache's Redis driver, reporting each failed command with its key before rethrowing. */
 class CountingRedisDriver extends RedisDriver {
-  readonly #onError: (key: string | undefined) => void;
+  readonly #onError: (key: string | undefined, op: CommandKind) => void;
   constructor(
     config: ConstructorParameters<typeof RedisDriver>[0],
-    onError: (key: string | undefined) => void,
+    onError: (key: string | undefined, op: CommandKind) => void,
   ) {
     super(config);
     this.#onError = onError;
@@ -208,25 +210,25 @@ class CountingRedisDriver extends RedisDriver {
     );
   }
   override async get(key: string) {
-    return this.#count(key, () => super.get(key));
+    return this.#count(key, 'read', () => super.get(key));
   }
   override async set(key: string, value: string, ttl?: number) {
-    return this.#count(key, () => super.set(key, value, ttl));
+    return this.#count(key, 'write', () => super.set(key, value, ttl));
   }
   override async delete(key: string) {
-    return this.#count(key, () => super.delete(key));
+    return this.#count(key, 'write', () => super.delete(key));
   }
   override async deleteMany(keys: string[]) {
-    return this.#count(keys[0], () => super.deleteMany(keys));
+    return this.#count(keys[0], 'write', () => super.deleteMany(keys));
   }
   override async clear() {
-    return this.#count(undefined, () => super.clear());
+    return this.#count(undefined, 'write', () => super.clear());
   }
-  async #count<T>(key: string | undefined, run: () => Promise<T>): Promise<T> {
+  async #count<T>(key: string | undefined, op: CommandKind, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
-      this.#onError(key);
+      this.#onError(key, op);
       throw err;
     }
   }
