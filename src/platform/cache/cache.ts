@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BentoCache, bentostore } from 'bentocache';
 import type { LRUCache } from 'lru-cache';
 import type { Logger } from '../observability/index.ts';
@@ -108,6 +109,9 @@ export class Cache {
   /** True while L1 can be trusted for strict data: no Redis configured, or Redis up and resynced. */
   #coherent: boolean;
   #resync: Promise<void> | undefined;
+  /** When a Redis command last failed: bentocache's breaker then skips Redis for CACHE_L2_BREAKER_MS. */
+  #lastRedisErrorAt = 0;
+  #closed = false;
   readonly #invalidations = { local: 0, remote: 0 };
 
   constructor(options: CacheOptions, log: Logger) {
@@ -216,7 +220,9 @@ export class Cache {
     const unique = [...new Set(tags)];
     this.#invalidations.local += 1;
     this.#noteInvalidated(unique);
-    if (this.#link && this.#link.state !== 'up') this.#remember(unique);
+    // Redis away, failing or being resynced: the write may not reach it (bentocache's breaker skips
+    // Redis without an error), so the tags are also kept for the resync to write.
+    if (this.#link && !this.#coherent) this.#remember(unique);
     try {
       await this.#bento.deleteByTag({ tags: unique });
     } catch (err) {
@@ -254,6 +260,7 @@ export class Cache {
 
   async close(): Promise<void> {
     if (!this.#bento) return;
+    this.#closed = true;
     try {
       await this.#bento.disconnect();
     } catch (err) {
@@ -396,6 +403,7 @@ export class Cache {
     // is only a lookup's check, and failing to read it invalidated nothing.
     if (op === 'write' && key?.startsWith(TAG_KEY_PREFIX)) this.#remember([key.slice(TAG_KEY_PREFIX.length)]);
     this.stats.add(key === undefined ? 'other' : namespaceOfKey(key), 'errors');
+    this.#lastRedisErrorAt = Date.now();
   }
 
   #onLinkChange(state: 'up' | 'down'): void {
@@ -415,29 +423,40 @@ export class Cache {
    * Redis is (back) up. This instance missed the bus while it was away, so its L1 is emptied; the
    * invalidations it could not write are written now (or, past MAX_PENDING_TAGS, the whole Redis tier
    * is cleared). Strict namespaces keep reading PostgreSQL until this is done.
+   *
+   * bentocache's breaker, opened by the outage's last failed command, skips Redis for
+   * CACHE_L2_BREAKER_MS after it, silently: what is written before it closes never reaches Redis
+   * (the replayed invalidations were lost, and other instances kept serving what they invalidate).
+   * So the resync first waits for the breaker to close; L1 is emptied after that wait, since lookups
+   * during it could not read the tags' times from Redis.
    */
   async #resyncAfterOutage(): Promise<void> {
     const bento = this.#bento;
     if (!bento) return;
+    const breakerOpenMs = this.#lastRedisErrorAt + this.#options.l2BreakerMs - Date.now();
+    if (breakerOpenMs > 0) await sleep(breakerOpenMs + 10, undefined, { ref: false });
+    if (this.#closed) return;
     this.#memory?.clear();
     this.#noteInvalidated([]);
-    const tags = [...this.#pendingTags];
-    const overflow = this.#pendingOverflow;
-    this.#pendingTags.clear();
-    this.#pendingOverflow = false;
-    try {
-      if (overflow) await bento.clear();
-      else if (tags.length > 0) await bento.deleteByTag({ tags });
-      if (tags.length > 0 || overflow) {
+    // Invalidations made while this runs are remembered too (the cache is not coherent yet).
+    for (let round = 0; round < 3 && (this.#pendingTags.size > 0 || this.#pendingOverflow); round++) {
+      const tags = [...this.#pendingTags];
+      const overflow = this.#pendingOverflow;
+      this.#pendingTags.clear();
+      this.#pendingOverflow = false;
+      try {
+        if (overflow) await bento.clear();
+        else await bento.deleteByTag({ tags });
         this.#log.info(
           { replayed: tags.length, cleared: overflow },
           'cache: invalidations made while redis was away are written',
         );
+      } catch (err) {
+        this.#log.warn({ err }, 'cache: writing the invalidations made while redis was away failed');
+        this.#remember(tags);
+        if (overflow) this.#pendingOverflow = true;
+        return;
       }
-    } catch (err) {
-      this.#log.warn({ err }, 'cache: writing the invalidations made while redis was away failed');
-      this.#remember(tags);
-      if (overflow) this.#pendingOverflow = true;
     }
   }
 }
