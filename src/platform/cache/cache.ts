@@ -111,6 +111,9 @@ export class Cache {
   #resync: Promise<void> | undefined;
   /** When a Redis command last failed: bentocache's breaker then skips Redis for CACHE_L2_BREAKER_MS. */
   #lastRedisErrorAt = 0;
+  /** Moves whenever memory stops being trusted (Redis failed or went away); see `trustEpoch`. */
+  #trustEpoch = 0;
+  #recheck: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #invalidations = { local: 0, remote: 0 };
 
@@ -261,6 +264,7 @@ export class Cache {
   async close(): Promise<void> {
     if (!this.#bento) return;
     this.#closed = true;
+    clearTimeout(this.#recheck);
     try {
       await this.#bento.disconnect();
     } catch (err) {
@@ -279,6 +283,14 @@ export class Cache {
   /** @internal */
   ttlMs(preset: TtlPreset): number {
     return presetSeconds(this.#options.ttl, preset) * 1000;
+  }
+
+  /**
+   * @internal Moves when memory stops being trusted. A strict lookup during which it moved is answered
+   * by its loader: what bentocache answered from memory may be out of date.
+   */
+  get trustEpoch(): number {
+    return this.#trustEpoch;
   }
 
   /** @internal The sequence a load starts at. */
@@ -404,18 +416,52 @@ export class Cache {
     if (op === 'write' && key?.startsWith(TAG_KEY_PREFIX)) this.#remember([key.slice(TAG_KEY_PREFIX.length)]);
     this.stats.add(key === undefined ? 'other' : namespaceOfKey(key), 'errors');
     this.#lastRedisErrorAt = Date.now();
+    this.#distrust();
+  }
+
+  /**
+   * A Redis command failed, maybe with every connection still up (a timeout: Redis stalled). What
+   * bentocache decided meanwhile cannot be trusted: a tag whose time it could not read (or that its
+   * breaker then skipped) counts as never invalidated, and that is kept in memory for days, so an entry
+   * invalidated by another instance went on being served, strict ones included. Strict namespaces
+   * therefore bypass memory, as while Redis is away, until it has been emptied and resynced once Redis
+   * answers again; the resync also writes the invalidations that could not reach Redis meanwhile.
+   */
+  #distrust(): void {
+    this.#trustEpoch += 1;
+    this.#coherent = false;
+    this.#scheduleRecheck();
+  }
+
+  #scheduleRecheck(): void {
+    if (this.#recheck || this.#closed || !this.#link) return;
+    this.#recheck = setTimeout(
+      () => {
+        this.#recheck = undefined;
+        // While the link is down, its coming back up starts the resync.
+        if (this.#link?.state === 'up') this.#startResync();
+      },
+      Math.max(100, this.#options.l2BreakerMs),
+    );
+    this.#recheck.unref();
   }
 
   #onLinkChange(state: 'up' | 'down'): void {
     if (state === 'down') {
+      this.#trustEpoch += 1;
       this.#coherent = false;
       return;
     }
-    this.#resync ??= this.#resyncAfterOutage().finally(() => {
+    this.#startResync();
+  }
+
+  #startResync(): void {
+    if (this.#resync || this.#closed) return;
+    this.#resync = this.#resyncAfterOutage().then((trusted) => {
       this.#resync = undefined;
-      // Redis may have gone again while resyncing.
-      if (this.#link?.state === 'up') this.#coherent = true;
-      else this.#coherent = false;
+      // Redis may have failed, or gone, again while resyncing.
+      this.#coherent = trusted && this.#link?.state === 'up';
+      if (!this.#coherent && this.#link?.state === 'up') this.#scheduleRecheck();
     });
   }
 
@@ -430,12 +476,14 @@ export class Cache {
    * So the resync first waits for the breaker to close; L1 is emptied after that wait, since lookups
    * during it could not read the tags' times from Redis.
    */
-  async #resyncAfterOutage(): Promise<void> {
+  async #resyncAfterOutage(): Promise<boolean> {
     const bento = this.#bento;
-    if (!bento) return;
+    if (!bento) return false;
     const breakerOpenMs = this.#lastRedisErrorAt + this.#options.l2BreakerMs - Date.now();
     if (breakerOpenMs > 0) await sleep(breakerOpenMs + 10, undefined, { ref: false });
-    if (this.#closed) return;
+    if (this.#closed || !(await this.#link?.ping())) return false;
+    // Trusted at the end only if no command failed from here on.
+    const epoch = this.#trustEpoch;
     this.#memory?.clear();
     this.#noteInvalidated([]);
     // Invalidations made while this runs are remembered too (the cache is not coherent yet).
@@ -455,9 +503,10 @@ export class Cache {
         this.#log.warn({ err }, 'cache: writing the invalidations made while redis was away failed');
         this.#remember(tags);
         if (overflow) this.#pendingOverflow = true;
-        return;
+        return false;
       }
     }
+    return this.#trustEpoch === epoch;
   }
 }
 
@@ -534,6 +583,7 @@ export class CacheNamespace {
     load: () => Promise<T>,
   ): Promise<T> {
     const since = this.#cache.sequence;
+    const epoch = this.#cache.trustEpoch;
     const startedAt = Date.now();
     let loaded: { value: T } | undefined;
     let outcome: unknown;
@@ -572,6 +622,11 @@ export class CacheNamespace {
         throw failure ?? err;
       });
     if (outcome !== undefined) throw outcome;
+    if (this.policy.mode === 'strict' && !loaded && this.#cache.trustEpoch !== epoch) {
+      // Redis failed while bentocache looked this up: its answer from memory may be out of date.
+      this.stats.bypassed += 1;
+      return load();
+    }
     if (envelope !== undefined) return envelope.d;
     if (loaded) return loaded.value;
     // Skipped without a value of ours: cannot happen, but never answer `undefined` as data.
@@ -595,9 +650,15 @@ export class CacheNamespace {
       return loadMissing(all);
     }
     const since = this.#cache.sequence;
+    const epoch = this.#cache.trustEpoch;
     const found = await Promise.all(
       items.map((item) => bento.get<Envelope<T> | undefined>({ key: `${this.policy.name}:${item.key}` })),
     );
+    if (this.policy.mode === 'strict' && this.#cache.trustEpoch !== epoch) {
+      // Redis failed during the lookups (see `getOrSet`).
+      this.stats.bypassed += items.length;
+      return loadMissing(all);
+    }
     const missing = all.filter((i) => found[i] === undefined);
     const results: T[] = found.map((e) => e?.d as T);
     if (missing.length === 0) return results;

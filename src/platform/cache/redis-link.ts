@@ -73,6 +73,15 @@ export class RedisLink {
     return redisBusDriver({ connection: base });
   }
 
+  /** Whether Redis answers a PING on the tier's connection now. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.commands.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.all(
