@@ -479,8 +479,10 @@ export class Cache {
   async #resyncAfterOutage(): Promise<boolean> {
     const bento = this.#bento;
     if (!bento) return false;
-    const breakerOpenMs = this.#lastRedisErrorAt + this.#options.l2BreakerMs - Date.now();
-    if (breakerOpenMs > 0) await sleep(breakerOpenMs + 10, undefined, { ref: false });
+    // The breaker opens a moment after the failure is reported here, and closes only once its time is
+    // strictly past: keep a margin.
+    const breakerOpenMs = this.#lastRedisErrorAt + this.#options.l2BreakerMs + 25 - Date.now();
+    if (breakerOpenMs > 0) await sleep(breakerOpenMs, undefined, { ref: false });
     if (this.#closed || !(await this.#link?.ping())) return false;
     // Trusted at the end only if no command failed from here on.
     const epoch = this.#trustEpoch;
