@@ -23,8 +23,9 @@ export interface CacheOptions {
 
 /**
  * How a namespace's entries live. **strict**: never served after an invalidation, never served stale
- * when the load fails, and not served from memory at all while Redis (when configured) is away, since
- * the bus that carries other instances' invalidations is down. **graceful**: may be served up to
+ * when the load fails, and not served from memory at all while Redis (when configured) is away or
+ * failing commands, since other instances' invalidations may not have arrived (nor tags' times been
+ * read), until memory has been emptied and resynced. **graceful**: may be served up to
  * `grace` past its TTL, but only when loading a fresh value fails (PostgreSQL down); an invalidated
  * entry is reloaded like a strict one.
  */
@@ -78,8 +79,9 @@ const NAMESPACE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
  *
  * Redis failures never reach callers: bentocache's L2 breaker skips Redis for CACHE_L2_BREAKER_MS after
  * an error, reads fall back to L1 and PostgreSQL, and invalidations still reach this process's L1.
- * Invalidations that could not reach Redis are remembered and written when it is back, and L1 is
- * emptied then (it may hold entries other instances invalidated meanwhile).
+ * Invalidations that could not reach Redis are remembered and written when it answers again (after
+ * the breaker has closed), and L1 is emptied then (it may hold entries other instances invalidated
+ * meanwhile). The same resync follows a failed command while the connections stay up (a stall).
  *
  * @example
  * const cache = new Cache(options, log);
