@@ -146,6 +146,10 @@ export class RedisLink {
       connectTimeout: Math.max(1_000, this.#options.commandTimeoutMs * 4),
       // Reconnect quickly at first, then every 2 s for as long as it takes.
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+      // How long disconnect() waits for the socket to close before destroying it. ioredis's 2 s timer
+      // is armed even on a socket that is already gone (Redis away): the process lingered 2 s after
+      // close().
+      disconnectTimeout: 250,
       ...extra,
     });
     let reported = false;
