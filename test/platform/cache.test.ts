@@ -3,6 +3,9 @@
 // fault tests, a redis-server of the test's own that it kills and restarts. The "database" is a
 // variable the loaders read.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -13,6 +16,7 @@ import {
   type NamespacePolicy,
 } from '../../src/platform/cache/index.ts';
 import { l2Serializer } from '../../src/platform/cache/serializer.ts';
+import { spawnNode } from '../support/process.ts';
 import {
   ci,
   redisServerAvailable,
@@ -1351,44 +1355,85 @@ describe('disabled cache', () => {
 
 // ---- 11. shutdown --------------------------------------------------------------------------------
 
-describe('closing', { skip: skipShared }, () => {
-  it('when caches on Redis are closed, then nothing keeps the process alive', async () => {
+describe('closing', { skip: skipShared || skipOwnServer }, () => {
+  /**
+   * Runs `body` (after `options` and the imports) in a child process; how long it lived after printing
+   * 'closed'. `onReady` runs when it prints 'ready'.
+   */
+  async function lingerAfterClose(
+    options: CacheOptions,
+    body: string,
+    onReady?: () => Promise<void>,
+  ): Promise<number> {
     // In a child process: the test runner itself would hide a timer left behind.
     const script = `
       import { Cache } from ${JSON.stringify(new URL('../../src/platform/cache/index.ts', import.meta.url).href)};
       import { recordingLogger } from ${JSON.stringify(new URL('../support/silent-logger.ts', import.meta.url).href)};
-      const options = ${JSON.stringify(cacheOptions(uniquePrefix('exit'), { redisUrl: SHARED_REDIS }))};
-      const a = new Cache(options, recordingLogger());
-      const b = new Cache(options, recordingLogger());
-      if (!(await a.ready()) || !(await b.ready())) process.exit(3);
-      const ns = a.namespace({ name: 'hotel', ttl: 'LONG', mode: 'graceful', grace: 'VERY_LONG', description: 'x' });
-      await ns.getOrSet('1', async () => 'v', { tags: ['hotel:1'] });
-      await a.invalidate(['hotel:1']);
-      await a.close();
-      await b.close();
+      const options = ${JSON.stringify(options)};
+      const hotel = { name: 'hotel', ttl: 'LONG', mode: 'graceful', grace: 'VERY_LONG', description: 'x' };
+      ${body}
       process.stdout.write('closed\\n');
     `;
-    const { spawnNode } = await import('../support/process.ts');
-    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'innkeep-cache-exit-'));
     try {
       const file = join(dir, 'close.mjs');
       await writeFile(file, script);
       const child = spawnNode(file);
       let closedAt = 0;
+      let readied: Promise<void> = Promise.resolve();
       child.child.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('closed')) closedAt = performance.now();
+        const text = chunk.toString();
+        if (text.includes('ready') && onReady) readied = onReady();
+        if (text.includes('closed')) closedAt = performance.now();
       });
       const code = await child.exited;
+      await readied;
       const exitedAt = performance.now();
       assert.equal(code, 0, child.err());
       assert.ok(closedAt > 0, child.out());
-      const lingered = exitedAt - closedAt;
-      assert.ok(lingered < 1_000, `the process exited ${lingered.toFixed(0)} ms after close() resolved`);
+      return exitedAt - closedAt;
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('when caches on Redis are closed, then nothing keeps the process alive', async () => {
+    const lingered = await lingerAfterClose(
+      cacheOptions(uniquePrefix('exit'), { redisUrl: SHARED_REDIS }),
+      `
+      const a = new Cache(options, recordingLogger());
+      const b = new Cache(options, recordingLogger());
+      if (!(await a.ready()) || !(await b.ready())) process.exit(3);
+      await a.namespace(hotel).getOrSet('1', async () => 'v', { tags: ['hotel:1'] });
+      await a.invalidate(['hotel:1']);
+      await a.close();
+      await b.close();
+      `,
+    );
+    assert.ok(lingered < 1_000, `the process exited ${lingered.toFixed(0)} ms after close() resolved`);
+  });
+
+  it('when a cache is closed while Redis is away, then the process exits within a second of close()', async () => {
+    const server = await startRedisServer();
+    try {
+      const lingered = await lingerAfterClose(
+        cacheOptions(uniquePrefix('exit-down'), { redisUrl: server.url }),
+        `
+        const cache = new Cache(options, recordingLogger());
+        if (!(await cache.ready())) process.exit(3);
+        await cache.namespace(hotel).getOrSet('1', async () => 'v', { tags: ['hotel:1'] });
+        process.stdout.write('ready\\n');
+        while (cache.redis !== 'down') await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 300));
+        await cache.invalidate(['hotel:1']);
+        await cache.namespace(hotel).getOrSet('1', async () => 'v2', { tags: ['hotel:1'] });
+        await cache.close();
+        `,
+        () => server.kill(),
+      );
+      assert.ok(lingered < 1_000, `the process exited ${lingered.toFixed(0)} ms after close() resolved`);
+    } finally {
+      await server.stop();
     }
   });
 });
