@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BentoCache, bentostore } from 'bentocache';
 import type { LRUCache } from 'lru-cache';
 import type { Logger } from '../observability/index.ts';
 import { CacheStats, type CacheStatsSnapshot, hitRate, type NamespaceStats } from './cache-stats.ts';
 import { memoryTier, objectMemoryDriver, type Sized } from './memory-tier.ts';
-import { RedisLink } from './redis-link.ts';
+import { type CommandKind, RedisLink } from './redis-link.ts';
 import { l2Serializer } from './serializer.ts';
 import { presetSeconds, type TtlPreset, type TtlSeconds } from './ttl.ts';
 
@@ -22,8 +23,9 @@ export interface CacheOptions {
 
 /**
  * How a namespace's entries live. **strict**: never served after an invalidation, never served stale
- * when the load fails, and not served from memory at all while Redis (when configured) is away, since
- * the bus that carries other instances' invalidations is down. **graceful**: may be served up to
+ * when the load fails, and not served from memory at all while Redis (when configured) is away or
+ * failing commands, since other instances' invalidations may not have arrived (nor tags' times been
+ * read), until memory has been emptied and resynced. **graceful**: may be served up to
  * `grace` past its TTL, but only when loading a fresh value fails (PostgreSQL down); an invalidated
  * entry is reloaded like a strict one.
  */
@@ -77,8 +79,9 @@ const NAMESPACE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
  *
  * Redis failures never reach callers: bentocache's L2 breaker skips Redis for CACHE_L2_BREAKER_MS after
  * an error, reads fall back to L1 and PostgreSQL, and invalidations still reach this process's L1.
- * Invalidations that could not reach Redis are remembered and written when it is back, and L1 is
- * emptied then (it may hold entries other instances invalidated meanwhile).
+ * Invalidations that could not reach Redis are remembered and written when it answers again (after
+ * the breaker has closed), and L1 is emptied then (it may hold entries other instances invalidated
+ * meanwhile). The same resync follows a failed command while the connections stay up (a stall).
  *
  * @example
  * const cache = new Cache(options, log);
@@ -99,6 +102,8 @@ export class Cache {
   /** Invalidation sequence: a load started at sequence s is not kept if one of its tags moved past s. */
   #sequence = 0;
   readonly #tagSequence = new Map<string, { seq: number; at: number }>();
+  /** The sequence of the last time everything was invalidated at once (a clear, a resync). */
+  #clearedSequence = 0;
   readonly #recentWrites: Array<{ key: string; tags: readonly string[]; at: number }> = [];
   /** Tags invalidated while Redis was away, written to Redis when it is back. */
   readonly #pendingTags = new Set<string>();
@@ -106,6 +111,12 @@ export class Cache {
   /** True while L1 can be trusted for strict data: no Redis configured, or Redis up and resynced. */
   #coherent: boolean;
   #resync: Promise<void> | undefined;
+  /** When a Redis command last failed: bentocache's breaker then skips Redis for CACHE_L2_BREAKER_MS. */
+  #lastRedisErrorAt = 0;
+  /** Moves whenever memory stops being trusted (Redis failed or went away); see `trustEpoch`. */
+  #trustEpoch = 0;
+  #recheck: NodeJS.Timeout | undefined;
+  #closed = false;
   readonly #invalidations = { local: 0, remote: 0 };
 
   constructor(options: CacheOptions, log: Logger) {
@@ -129,7 +140,7 @@ export class Cache {
         {
           url: options.redisUrl,
           commandTimeoutMs: options.l2TimeoutMs,
-          onCommandError: (key) => this.#onRedisError(key),
+          onCommandError: (key, op) => this.#onRedisError(key, op),
         },
         this.#log,
       );
@@ -158,6 +169,7 @@ export class Cache {
       this.stats.add(namespaceOfKey(key), graced ? 'stale' : layer === 'l2' ? 'hitsL2' : 'hitsL1');
     });
     this.#bento.on('bus:message:received', ({ message }) => {
+      if (message.type === 'clear') return this.#onRemoteClear();
       for (const key of message.keys) {
         if (key.startsWith(TAG_KEY_PREFIX)) this.#onRemoteInvalidation(key.slice(TAG_KEY_PREFIX.length));
       }
@@ -213,7 +225,9 @@ export class Cache {
     const unique = [...new Set(tags)];
     this.#invalidations.local += 1;
     this.#noteInvalidated(unique);
-    if (this.#link && this.#link.state !== 'up') this.#remember(unique);
+    // Redis away, failing or being resynced: the write may not reach it (bentocache's breaker skips
+    // Redis without an error), so the tags are also kept for the resync to write.
+    if (this.#link && !this.#coherent) this.#remember(unique);
     try {
       await this.#bento.deleteByTag({ tags: unique });
     } catch (err) {
@@ -251,6 +265,8 @@ export class Cache {
 
   async close(): Promise<void> {
     if (!this.#bento) return;
+    this.#closed = true;
+    clearTimeout(this.#recheck);
     try {
       await this.#bento.disconnect();
     } catch (err) {
@@ -271,6 +287,14 @@ export class Cache {
     return presetSeconds(this.#options.ttl, preset) * 1000;
   }
 
+  /**
+   * @internal Moves when memory stops being trusted. A strict lookup during which it moved is answered
+   * by its loader: what bentocache answered from memory may be out of date.
+   */
+  get trustEpoch(): number {
+    return this.#trustEpoch;
+  }
+
   /** @internal The sequence a load starts at. */
   get sequence(): number {
     return this.#sequence;
@@ -278,6 +302,7 @@ export class Cache {
 
   /** @internal True when a tag was invalidated after `since` (the load that began then is out of date). */
   invalidatedSince(tags: readonly string[], since: number): boolean {
+    if (this.#clearedSequence > since) return true;
     for (const tag of tags) {
       const seen = this.#tagSequence.get(tag);
       if (seen && seen.seq > since) return true;
@@ -319,9 +344,13 @@ export class Cache {
     if (this.#flights.get(key) === flight) this.#flights.delete(key);
   }
 
-  /** Loads running now that carry one of `tags` are not kept, and nobody joins them any more. */
+  /**
+   * Loads running now that carry one of `tags` are not kept, and nobody joins them any more. No tags:
+   * everything was invalidated (a clear, a resync), and no load running now is kept.
+   */
   #noteInvalidated(tags: readonly string[]): void {
     this.#sequence += 1;
+    if (tags.length === 0) this.#clearedSequence = this.#sequence;
     const now = Date.now();
     for (const tag of tags) this.#tagSequence.set(tag, { seq: this.#sequence, at: now });
     if (this.#tagSequence.size > 50_000) {
@@ -344,8 +373,6 @@ export class Cache {
   #onRemoteInvalidation(tag: string): void {
     this.#invalidations.remote += 1;
     this.#noteInvalidated([tag]);
-    const bento = this.#bento;
-    if (!bento) return;
     const stale = this.#recentWrites.filter((w) => w.tags.includes(tag));
     if (stale.length === 0) return;
     this.#recentWrites.splice(
@@ -353,7 +380,24 @@ export class Cache {
       this.#recentWrites.length,
       ...this.#recentWrites.filter((w) => !w.tags.includes(tag)),
     );
-    void Promise.all(stale.map((w) => bento.delete({ key: w.key }))).catch((err: unknown) =>
+    this.#dropWrites(stale, tag);
+  }
+
+  /**
+   * Another instance emptied the whole cache (bentocache has emptied L1 here). As for a tag: loads
+   * running here are not kept, and entries written here in the last RECENT_MS are deleted (one stored
+   * between that instance's clear and this message would otherwise outlive the clear).
+   */
+  #onRemoteClear(): void {
+    this.#invalidations.remote += 1;
+    this.#noteInvalidated([]);
+    this.#dropWrites(this.#recentWrites.splice(0), undefined);
+  }
+
+  #dropWrites(writes: ReadonlyArray<{ key: string }>, tag: string | undefined): void {
+    const bento = this.#bento;
+    if (!bento || writes.length === 0) return;
+    void Promise.all(writes.map((w) => bento.delete({ key: w.key }))).catch((err: unknown) =>
       this.#log.warn({ err, tag }, 'cache: dropping entries of a remote invalidation failed'),
     );
   }
@@ -368,21 +412,58 @@ export class Cache {
     }
   }
 
-  #onRedisError(key: string | undefined): void {
-    if (key?.startsWith(TAG_KEY_PREFIX)) this.#remember([key.slice(TAG_KEY_PREFIX.length)]);
+  #onRedisError(key: string | undefined, op: CommandKind): void {
+    // A tag's key is written by an invalidation (to be written again once Redis is back); reading it
+    // is only a lookup's check, and failing to read it invalidated nothing.
+    if (op === 'write' && key?.startsWith(TAG_KEY_PREFIX)) this.#remember([key.slice(TAG_KEY_PREFIX.length)]);
     this.stats.add(key === undefined ? 'other' : namespaceOfKey(key), 'errors');
+    this.#lastRedisErrorAt = Date.now();
+    this.#distrust();
+  }
+
+  /**
+   * A Redis command failed, maybe with every connection still up (a timeout: Redis stalled). What
+   * bentocache decided meanwhile cannot be trusted: a tag whose time it could not read (or that its
+   * breaker then skipped) counts as never invalidated, and that is kept in memory for days, so an entry
+   * invalidated by another instance went on being served, strict ones included. Strict namespaces
+   * therefore bypass memory, as while Redis is away, until it has been emptied and resynced once Redis
+   * answers again; the resync also writes the invalidations that could not reach Redis meanwhile.
+   */
+  #distrust(): void {
+    this.#trustEpoch += 1;
+    this.#coherent = false;
+    this.#scheduleRecheck();
+  }
+
+  #scheduleRecheck(): void {
+    if (this.#recheck || this.#closed || !this.#link) return;
+    this.#recheck = setTimeout(
+      () => {
+        this.#recheck = undefined;
+        // While the link is down, its coming back up starts the resync.
+        if (this.#link?.state === 'up') this.#startResync();
+      },
+      Math.max(100, this.#options.l2BreakerMs),
+    );
+    this.#recheck.unref();
   }
 
   #onLinkChange(state: 'up' | 'down'): void {
     if (state === 'down') {
+      this.#trustEpoch += 1;
       this.#coherent = false;
       return;
     }
-    this.#resync ??= this.#resyncAfterOutage().finally(() => {
+    this.#startResync();
+  }
+
+  #startResync(): void {
+    if (this.#resync || this.#closed) return;
+    this.#resync = this.#resyncAfterOutage().then((trusted) => {
       this.#resync = undefined;
-      // Redis may have gone again while resyncing.
-      if (this.#link?.state === 'up') this.#coherent = true;
-      else this.#coherent = false;
+      // Redis may have failed, or gone, again while resyncing.
+      this.#coherent = trusted && this.#link?.state === 'up';
+      if (!this.#coherent && this.#link?.state === 'up') this.#scheduleRecheck();
     });
   }
 
@@ -390,30 +471,46 @@ export class Cache {
    * Redis is (back) up. This instance missed the bus while it was away, so its L1 is emptied; the
    * invalidations it could not write are written now (or, past MAX_PENDING_TAGS, the whole Redis tier
    * is cleared). Strict namespaces keep reading PostgreSQL until this is done.
+   *
+   * bentocache's breaker, opened by the outage's last failed command, skips Redis for
+   * CACHE_L2_BREAKER_MS after it, silently: what is written before it closes never reaches Redis
+   * (the replayed invalidations were lost, and other instances kept serving what they invalidate).
+   * So the resync first waits for the breaker to close; L1 is emptied after that wait, since lookups
+   * during it could not read the tags' times from Redis.
    */
-  async #resyncAfterOutage(): Promise<void> {
+  async #resyncAfterOutage(): Promise<boolean> {
     const bento = this.#bento;
-    if (!bento) return;
+    if (!bento) return false;
+    // The breaker opens a moment after the failure is reported here, and closes only once its time is
+    // strictly past: keep a margin.
+    const breakerOpenMs = this.#lastRedisErrorAt + this.#options.l2BreakerMs + 25 - Date.now();
+    if (breakerOpenMs > 0) await sleep(breakerOpenMs, undefined, { ref: false });
+    if (this.#closed || !(await this.#link?.ping())) return false;
+    // Trusted at the end only if no command failed from here on.
+    const epoch = this.#trustEpoch;
     this.#memory?.clear();
     this.#noteInvalidated([]);
-    const tags = [...this.#pendingTags];
-    const overflow = this.#pendingOverflow;
-    this.#pendingTags.clear();
-    this.#pendingOverflow = false;
-    try {
-      if (overflow) await bento.clear();
-      else if (tags.length > 0) await bento.deleteByTag({ tags });
-      if (tags.length > 0 || overflow) {
+    // Invalidations made while this runs are remembered too (the cache is not coherent yet).
+    for (let round = 0; round < 3 && (this.#pendingTags.size > 0 || this.#pendingOverflow); round++) {
+      const tags = [...this.#pendingTags];
+      const overflow = this.#pendingOverflow;
+      this.#pendingTags.clear();
+      this.#pendingOverflow = false;
+      try {
+        if (overflow) await bento.clear();
+        else await bento.deleteByTag({ tags });
         this.#log.info(
           { replayed: tags.length, cleared: overflow },
           'cache: invalidations made while redis was away are written',
         );
+      } catch (err) {
+        this.#log.warn({ err }, 'cache: writing the invalidations made while redis was away failed');
+        this.#remember(tags);
+        if (overflow) this.#pendingOverflow = true;
+        return false;
       }
-    } catch (err) {
-      this.#log.warn({ err }, 'cache: writing the invalidations made while redis was away failed');
-      this.#remember(tags);
-      if (overflow) this.#pendingOverflow = true;
     }
+    return this.#trustEpoch === epoch;
   }
 }
 
@@ -498,6 +595,7 @@ export class CacheNamespace {
     load: () => Promise<T>,
   ): Promise<T> {
     const since = this.#cache.sequence;
+    const epoch = this.#cache.trustEpoch;
     const startedAt = Date.now();
     let loaded: { value: T } | undefined;
     let outcome: unknown;
@@ -536,6 +634,11 @@ export class CacheNamespace {
         throw failure ?? err;
       });
     if (outcome !== undefined) throw outcome;
+    if (this.policy.mode === 'strict' && !loaded && this.#cache.trustEpoch !== epoch) {
+      // Redis failed while bentocache looked this up: its answer from memory may be out of date.
+      this.stats.bypassed += 1;
+      return load();
+    }
     if (envelope !== undefined) return envelope.d;
     if (loaded) return loaded.value;
     // Skipped without a value of ours: cannot happen, but never answer `undefined` as data.
@@ -559,9 +662,15 @@ export class CacheNamespace {
       return loadMissing(all);
     }
     const since = this.#cache.sequence;
+    const epoch = this.#cache.trustEpoch;
     const found = await Promise.all(
       items.map((item) => bento.get<Envelope<T> | undefined>({ key: `${this.policy.name}:${item.key}` })),
     );
+    if (this.policy.mode === 'strict' && this.#cache.trustEpoch !== epoch) {
+      // Redis failed during the lookups (see `getOrSet`).
+      this.stats.bypassed += items.length;
+      return loadMissing(all);
+    }
     const missing = all.filter((i) => found[i] === undefined);
     const results: T[] = found.map((e) => e?.d as T);
     if (missing.length === 0) return results;
@@ -574,7 +683,7 @@ export class CacheNamespace {
         const item = items[index];
         const value = loaded[j] as T;
         results[index] = value;
-        if (!item || tooSlow || this.#cache.invalidatedSince(item.tags ?? [], since)) {
+        if (!item || tooSlow || this.#cache.invalidatedSince([...(item.tags ?? []), this.#ownTag], since)) {
           this.stats.discarded += 1;
           return [];
         }

@@ -41,7 +41,10 @@ export function memoryTier(
     ttlAutopurge: false,
     sizeCalculation: (item, key) => {
       const value = (item as L1Item).value as Partial<Sized> | undefined;
-      pending = Math.max(MIN_ENTRY_BYTES, typeof value?.size === 'number' ? value.size : 0) + key.length;
+      // lru-cache throws on a size that is not a positive integer, and the value's `size` may be any
+      // number (a cached row's own field: a room of 120.5 m² failed every lookup with a TypeError).
+      const size = typeof value?.size === 'number' && Number.isFinite(value.size) ? Math.ceil(value.size) : 0;
+      pending = Math.max(MIN_ENTRY_BYTES, size) + key.length;
       return pending;
     },
     onInsert: (_item, key) => {
