@@ -917,10 +917,15 @@ describe('memory tier bounds and per-namespace figures', () => {
     await pages.getOrSet('huge', huge);
     assert.equal(calls, 2);
 
-    // A value that says its size is charged that size.
-    await hotels.getOrSet('sized', async () => ({ size: 150_000, body: 'short' }));
+    // A caller that knows a value's size (the response cache: its buffers) has it charged that size;
+    // a `size` field in the value itself means nothing.
+    await hotels.getOrSet('sized', async () => ({ bytes: 150_000, body: 'short' }), {
+      sizeOf: (v: { bytes: number }) => v.bytes,
+    });
+    await hotels.getOrSet('claims', async () => ({ size: 10_000_000, body: 'short' }));
     snap = assertConsistent(cache);
     assert.ok(hotels.stats.bytes >= 150_000, `${hotels.stats.bytes} bytes`);
+    assert.ok(hotels.stats.bytes < 200_000, `a size field is not trusted: ${hotels.stats.bytes} bytes`);
   });
 
   it('when a cached value has a `size` field that is not a whole number of bytes, then it is cached all the same', async () => {

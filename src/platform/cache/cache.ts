@@ -45,6 +45,11 @@ export interface GetOrSetOptions {
   readonly tags?: readonly string[];
   /** Keep the entry at most this long (ms), if shorter than the namespace's TTL. */
   readonly maxTtlMs?: number;
+  /**
+   * The bytes the value is charged in the memory tier, when the caller knows them (the response
+   * cache: its buffers); else the length of its JSON, computed once per fill.
+   */
+  readonly sizeOf?: (value: never) => number;
 }
 
 /** What is kept: the value and the size it is charged in the memory tier. */
@@ -582,7 +587,7 @@ export class CacheNamespace {
     }
     const tags = [...(options.tags ?? []), this.#ownTag];
     const ttl = Math.max(1, Math.min(this.#ttlMs, options.maxTtlMs ?? Number.POSITIVE_INFINITY));
-    const promise = this.#load(bento, fullKey, tags, ttl, load);
+    const promise = this.#load(bento, fullKey, tags, ttl, load, options.sizeOf);
     this.#cache.startFlight(fullKey, { tags, promise });
     return promise;
   }
@@ -593,6 +598,7 @@ export class CacheNamespace {
     tags: readonly string[],
     ttl: number,
     load: () => Promise<T>,
+    sizeOfValue: GetOrSetOptions['sizeOf'],
   ): Promise<T> {
     const since = this.#cache.sequence;
     const epoch = this.#cache.trustEpoch;
@@ -626,7 +632,7 @@ export class CacheNamespace {
             return ctx.skip() as unknown as Envelope<T>;
           }
           this.#cache.wrote(fullKey, tags);
-          return { d: value, size: sizeOf(value) };
+          return { d: value, size: sizeOf(value, sizeOfValue) };
         },
       })
       .catch((err: unknown) => {
@@ -743,9 +749,10 @@ function isOutcome(err: unknown): boolean {
 }
 
 /** The size an entry is charged in the memory tier: its bytes when it says so, else its JSON's length. */
-function sizeOf(value: unknown): number {
-  if (value !== null && typeof value === 'object' && 'size' in value && typeof value.size === 'number') {
-    return value.size;
+function sizeOf(value: unknown, given?: (value: never) => number): number {
+  if (given) {
+    const size = given(value as never);
+    if (Number.isFinite(size) && size >= 0) return Math.ceil(size);
   }
   try {
     return JSON.stringify(value)?.length ?? 16;

@@ -79,7 +79,11 @@ export function registerResponseCache(app: FastifyInstance): void {
             Date.now() + ttlMs,
           );
         },
-        { tags: cached.tags(request), ...(maxTtlMs !== undefined ? { maxTtlMs } : {}) },
+        {
+          tags: cached.tags(request),
+          sizeOf: (e: CachedResponse) => e.size,
+          ...(maxTtlMs !== undefined ? { maxTtlMs } : {}),
+        },
       );
       return sendEntry(request, reply, entry, ns);
     };
