@@ -644,6 +644,47 @@ function invalidationSuite(instances: () => Instances): void {
     );
   });
 
+  test('when a hotel of “İstanbul” or “ΝΑΎΠΑΚΤΟΣ” is reviewed, then every spelling of its city that PostgreSQL matches (istanbul, ναύπακτοσ) is dropped too', async (env) => {
+    const t = tag();
+    // JavaScript lower-cases 'İ' to 'i' + U+0307 and a final 'Σ' to 'ς'; PostgreSQL's lower() to 'i' and 'σ'.
+    const cities = [
+      { stored: `İstanbul ${t}`, typed: [`istanbul ${t}`, `İSTANBUL ${t}`, `ISTANBUL ${t}`] },
+      { stored: `${t} ΝΑΎΠΑΚΤΟΣ`, typed: [`${t} ναύπακτοσ`, `${t} Ναύπακτοσ`] },
+    ];
+    const author = await registerUser(env.writer, 'Author');
+    const hotels: number[] = [];
+    const probes: Probe[] = [];
+    for (const { stored, typed } of cities) {
+      const hotel = await createHotel(db.pool, { name: `Inval ${stored}`, city: stored });
+      await givePastStay(db.pool, author.id, hotel.id);
+      hotels.push(hotel.id);
+      for (const city of [stored, ...typed]) {
+        const query = `city=${encodeURIComponent(city)}`;
+        // lower() decides what a city search matches; a spelling it does not match has nothing to refresh.
+        const listed = ((await reads.search(query).send(oracle)).json() as SearchPage).data.some(
+          (h) => h.id === hotel.id,
+        );
+        if (city === stored) assert.ok(listed, `the city as stored finds hotel ${hotel.id}`);
+        const count = (p: SearchPage) => p.data.find((h) => h.id === hotel.id)?.reviewCount;
+        probes.push(
+          reads.search(query, listed ? (b, n) => assert.deepEqual([count(b), count(n)], [0, 1]) : undefined),
+        );
+      }
+    }
+    assert.ok(probes.filter((p) => p.changed).length > cities.length, 'some other spelling finds a hotel');
+    await assertRefreshed(env, probes, async () => {
+      for (const hotelId of hotels) {
+        const res = await env.writer.inject({
+          method: 'POST',
+          url: `/api/hotels/${hotelId}/reviews`,
+          headers: author.headers,
+          payload: { rating: 5 },
+        });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+    });
+  });
+
   test('when a user joins the waitlist and then leaves it, then their waitlist and dashboard show each step', async (env) => {
     const hotel = await createHotel(db.pool, { rooms: [{ totalRooms: 1 }] });
     const rt = hotel.roomTypes[0]!;

@@ -101,12 +101,23 @@ export const cacheTags = {
   availability: (hotelId: number) => `avail:${hotelId}`,
   roomType: (roomTypeId: number) => `room-type:${roomTypeId}`,
   /** Searches filtered on this city (compared as the search compares it: trimmed, lower case). */
-  city: (city: string) => `city:${city.trim().toLowerCase()}`,
+  city: (city: string) => `city:${cityKey(city)}`,
   /** Searches without a city: any hotel may be on them. */
   anyCity: 'city:*',
   user: (userId: number) => `user:${userId}`,
   reports: 'reports',
 } as const;
+
+/**
+ * The city as the search matches it (`lower(h.city) = lower($city)`), so that every spelling PostgreSQL
+ * finds a hotel by shares that hotel's tag. lower() maps each character on its own, but JavaScript's
+ * toLowerCase() applies Unicode's full mapping: 'İ' becomes 'i' + U+0307 (lower() gives 'i') and a
+ * word-final 'Σ' becomes 'ς' (lower() gives 'σ'). Both are folded back; folding 'ς' into 'σ' also merges
+ * spellings lower() keeps apart, which costs an extra invalidation, never a stale search.
+ */
+function cityKey(city: string): string {
+  return city.trim().toLowerCase().replaceAll('i\u0307', 'i').replaceAll('ς', 'σ');
+}
 
 /** What the domain sees of the cache: its namespaces, and invalidation after a commit. */
 export interface DomainCache {
