@@ -62,8 +62,10 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = as
         storesFailure: (err) => isDomainError(err, 'SOLD_OUT'),
         render: (err) => errorBody(request, err),
       });
-      if (outcome.replayed) bookings.recordOutcome('replayed');
-      else if (outcome.status === 201) bookings.recordOutcome('created');
+      if (outcome.replayed) {
+        bookings.recordOutcome('replayed');
+        if (outcome.status === 201) await bookings.replayedBooking(user, outcome.json);
+      } else if (outcome.status === 201) bookings.recordOutcome('created');
       else if (outcome.status === 409) bookings.recordOutcome('sold_out');
       return sendBookingReply(reply, outcome);
     },

@@ -42,6 +42,23 @@ export class BookingService {
   }
 
   /**
+   * A booking answered from its Idempotency-Key: invalidate what it changed once more. The first
+   * attempt's after-commit invalidation may never have run (its COMMIT went through but the
+   * connection died before the acknowledgement; the retry finds the stored answer), and an extra
+   * invalidation costs one reload.
+   */
+  async replayedBooking(user: AuthUser, json: string): Promise<void> {
+    let booking: Pick<Booking, 'hotel' | 'roomType'>;
+    try {
+      booking = JSON.parse(json) as Booking;
+    } catch {
+      return;
+    }
+    if (typeof booking?.hotel?.id !== 'number' || typeof booking.roomType?.id !== 'number') return;
+    await this.#cache.invalidate(changedByBooking(booking.hotel.id, booking.roomType.id, user.id));
+  }
+
+  /**
    * What an Idempotency-Key stands for when it books `body`, after checking what needs no database
    * (a request failing here stores nothing under its key).
    */

@@ -79,7 +79,7 @@ export const CACHE_POLICIES = {
     ttl: 'SHORT',
     mode: 'strict',
     description:
-      'GET /api/me/dashboard. Tag: the user; any booking, cancellation, waitlist change, offer, trip or review of the user drops it.',
+      'GET /api/me/dashboard, kept at most to the next quarter hour (upcoming is judged by hotel-local dates). Tag: the user; any booking, cancellation, waitlist change, offer, trip or review of the user drops it.',
   },
   reports: {
     name: 'reports',

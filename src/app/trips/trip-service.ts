@@ -49,11 +49,14 @@ export class TripService {
       }
     }
     // One INSERT is atomic on its own: no BEGIN/COMMIT round trips.
-    const trip = await this.#db.write((db) =>
-      this.#trips(db).create(userId, body.name.trim(), startDate ?? null, endDate ?? null),
-    );
-    await this.#cache.invalidate([cacheTags.user(userId)]);
-    return trip;
+    try {
+      return await this.#db.write((db) =>
+        this.#trips(db).create(userId, body.name.trim(), startDate ?? null, endDate ?? null),
+      );
+    } finally {
+      // Also when the INSERT's answer was lost: it may have committed.
+      await this.#cache.invalidate([cacheTags.user(userId)]);
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import { msUntilNextQuarterHour } from '../../platform/cache/index.ts';
 import type { Database, RepositoryFactory } from '../../platform/db/index.ts';
 import { cacheTags, type DomainCache } from '../common/cache.ts';
 import type { DashboardRepository } from './dashboard-repository.ts';
@@ -24,7 +25,8 @@ export class DashboardService {
     return this.#cache.ns.dashboard.getOrSet(
       `${userId}`,
       () => this.#db.read((db) => this.#dashboards(db).forUser(userId)),
-      { tags: [cacheTags.user(userId)] },
+      // "Upcoming" is judged against each hotel's local date: never kept across a local midnight.
+      { tags: [cacheTags.user(userId)], maxTtlMs: msUntilNextQuarterHour() },
     );
   }
 }

@@ -31,7 +31,9 @@ export class WaitlistService {
   async join(userId: number, body: JoinWaitlistBody): Promise<WaitlistEntry> {
     validateStay(body.checkIn, body.checkOut);
     // One statement, atomic on its own (the partial unique index settles concurrent duplicates).
-    const outcome = await this.#db.write((db) => this.#waitlist(db).insertIfAllowed({ userId, ...body }));
+    const outcome = await this.#invalidatingOnLoss(userId, () =>
+      this.#db.write((db) => this.#waitlist(db).insertIfAllowed({ userId, ...body })),
+    );
     if (!outcome) throw appError('NOT_FOUND', `Room type ${body.roomTypeId} not found`);
     if (body.guests > outcome.capacity) {
       throw domainError('CAPACITY_EXCEEDED', `This room type takes at most ${outcome.capacity} guests`, {
@@ -71,10 +73,25 @@ export class WaitlistService {
    * booked or has expired is no longer in the queue and cannot be cancelled (409).
    */
   async cancel(userId: number, id: number): Promise<void> {
-    const outcome = await this.#db.write((db) => this.#waitlist(db).cancel(id, userId));
+    const outcome = await this.#invalidatingOnLoss(userId, () =>
+      this.#db.write((db) => this.#waitlist(db).cancel(id, userId)),
+    );
     if (!outcome) throw appError('NOT_FOUND', `Waitlist entry ${id} not found`);
     if (outcome.cancelled) await this.#cache.invalidate([cacheTags.user(userId)]);
     if (outcome.cancelled || outcome.status === 'cancelled') return;
     throw appError('CONFLICT', `Waitlist entry ${id} is ${outcome.status} and can no longer be cancelled`);
+  }
+
+  /**
+   * Runs a single-statement write; when it fails without an answer (the connection died: it may have
+   * committed), the user's cached views are invalidated all the same before the error goes on.
+   */
+  async #invalidatingOnLoss<R>(userId: number, write: () => Promise<R>): Promise<R> {
+    try {
+      return await write();
+    } catch (err) {
+      await this.#cache.invalidate([cacheTags.user(userId)]);
+      throw err;
+    }
   }
 }
