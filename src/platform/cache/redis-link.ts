@@ -62,7 +62,22 @@ export class RedisLink {
   busDriver() {
     const base = new Redis(this.#options.url, { lazyConnect: true });
     base.on('error', () => {});
-    base.duplicate = () => this.#connect('bus', { enableOfflineQueue: true });
+    // The transport duplicates it twice: its publisher first, then its subscriber. bentocache sends
+    // the subscriber's one SUBSCRIBE when the cache is built and neither awaits nor catches it, so
+    // that command must not fail: with the tier's settings it did whenever Redis was not there yet
+    // (MaxRetriesPerRequestError after one reconnect) or slow to connect (the command timeout), an
+    // unhandled rejection that stopped the process at start, and a bus that never heard other
+    // instances' invalidations. The subscriber's commands wait for the connection instead, however
+    // long; publishes keep failing fast (bentocache retries them).
+    let duplicates = 0;
+    base.duplicate = () =>
+      duplicates++ === 0
+        ? this.#connect('bus', { enableOfflineQueue: true })
+        : this.#connect('bus', {
+            enableOfflineQueue: true,
+            maxRetriesPerRequest: null,
+            commandTimeout: undefined,
+          });
     return redisBusDriver({ connection: base });
   }
 
