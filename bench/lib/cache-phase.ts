@@ -238,7 +238,7 @@ export async function measureCache(
     }
     notes.push(...goalNotes(latency, throughput, load, redisMemory));
     return {
-      redis: { url: settings.redisUrl ?? null, ...redis },
+      redis: { url: settings.redisUrl ?? null, ...redis, prefixes },
       latency,
       throughput,
       ...(profile ? { profile } : {}),
@@ -516,8 +516,9 @@ async function measureThroughput(
     headers: { 'accept-encoding': x.encoding === 'br' ? 'br' : 'identity' },
   });
   // Warm every variant, and size its phase from its pace.
+  const warmAmount = clamp(settings.timing.loadMs * 2, 500, 3000);
   for (const x of variants) {
-    const warm = await runLoad({ url: x.url, name: x.id }, request(x), { connections, amount: 3000 });
+    const warm = await runLoad({ url: x.url, name: x.id }, request(x), { connections, amount: warmAmount });
     x.amount = Math.max(
       connections * 50,
       Math.round((warm.completed / warm.elapsedMs) * settings.timing.loadMs),
@@ -564,7 +565,7 @@ async function measureThroughput(
 }
 
 /** Where the profiled server's time goes, by category (see CacheReport.profile). */
-const PROFILE_CATEGORIES: ReadonlyArray<readonly [string, RegExp]> = [
+export const PROFILE_CATEGORIES: ReadonlyArray<readonly [string, RegExp]> = [
   ['socket writes (kernel; wall time)', /^\((writev|write|writeBuffer|writeUtf8String|writeLatin1String)\)$/],
   ['garbage collection', /garbage collector/],
   ['node:http (parse, headers, outgoing)', /^node:_http|^node:http/],
@@ -594,7 +595,7 @@ const PROFILE_CATEGORIES: ReadonlyArray<readonly [string, RegExp]> = [
     /node_modules\/(@fastify\/compress|mnemonist|negotiator|mime|accepts|minipass|peek-stream|pump)/,
   ],
   ['crypto (request ids, hashes)', /^node:(internal\/)?crypto/],
-  ['V8 runtime ((program))', /^\(program\)$/],
+  ['V8 runtime ((program))', /^\(\(program\)\)$/],
 ];
 
 /**
@@ -744,7 +745,7 @@ export async function runCacheRows(
     redisUrl: cache.redisUrl,
     load: { warmupS: cache.loadWarmupS, durationS: cache.loadS, connections: 16, users: 20 },
     smallL1Mb: 8,
-    memoryRequests: run.options.quick ? 2000 : 6000,
+    memoryRequests: clamp(run.options.timing.loadMs * 3, 300, 6000),
     profile: cache.profile,
   });
   const report = await buildCacheReport(run, dataset, measured, { startedAt, startedS, loadAverage });

@@ -108,7 +108,13 @@ export interface RedisMemory {
 
 /** What bench/lib/cache-phase.ts measured (the report adds the run's header). */
 export interface CacheMeasurements {
-  readonly redis: { url: string | null; reachable: boolean; reason?: string; version: string };
+  readonly redis: {
+    url: string | null;
+    reachable: boolean;
+    reason?: string;
+    version: string;
+    prefixes: string[];
+  };
   readonly latency: CachedLatencyRow[];
   readonly throughput: ThroughputRow | null;
   readonly profile?: CacheProfile;
@@ -131,7 +137,13 @@ export interface CacheReport {
   readonly git: { readonly commit: string; readonly dirty: boolean };
   readonly dataset: Record<string, unknown>;
   readonly settings: Record<string, unknown>;
-  readonly redis: { readonly url: string | null; readonly reachable: boolean; readonly reason?: string };
+  readonly redis: {
+    readonly url: string | null;
+    readonly reachable: boolean;
+    readonly reason?: string;
+    /** CACHE_PREFIX of each L1+L2 server (their keys are deleted at the end). */
+    readonly prefixes: string[];
+  };
   readonly latency: CachedLatencyRow[];
   readonly throughput: ThroughputRow | null;
   /** V8 profile of the L1 server during an extra identity throughput phase (`--cache-profile`). */

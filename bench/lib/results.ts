@@ -150,6 +150,7 @@ export async function buildCacheReport(
       url: measured.redis.url,
       reachable: measured.redis.reachable,
       ...(measured.redis.reason ? { reason: measured.redis.reason } : {}),
+      prefixes: measured.redis.prefixes,
     },
     latency: measured.latency,
     throughput: measured.throughput,
