@@ -348,11 +348,18 @@ async function measureLatency(
   for (const side of sides) await runPhase(side.target, requestOf(side.id), 0, sequential(op.period * 2));
   const typical = percentile(offTimes, 0.5);
   const count = clamp(settings.timing.latencyMs / typical, Math.max(50, op.period), 2000);
+  // Each round is cut into chunks of ~25 requests, the sides taking turns chunk by chunk (the order
+  // rotating), so a burst of other work on the machine falls on every side alike.
+  const chunks = Math.max(1, Math.round(count / 25));
   for (let r = 0; r < settings.rounds; r++) {
-    const order = sides.map((_, k) => sides[(k + r) % sides.length]!);
-    for (const side of order) {
-      const res = await runPhase(side.target, requestOf(side.id), r * count, sequential(count));
-      side.samples.push(...res.samples);
+    for (let c = 0; c < chunks; c++) {
+      const from = Math.floor((c * count) / chunks);
+      const size = Math.floor(((c + 1) * count) / chunks) - from;
+      const order = sides.map((_, k) => sides[(k + r + c) % sides.length]!);
+      for (const side of order) {
+        const res = await runPhase(side.target, requestOf(side.id), r * count + from, sequential(size));
+        side.samples.push(...res.samples);
+      }
     }
   }
   const byId = (id: string) => stats(sides.find((s) => s.id === id)?.samples ?? []);
@@ -413,6 +420,8 @@ async function brotliBytes(url: string): Promise<number> {
       .on('error', reject);
   });
 }
+
+const SLICES = 4;
 
 /**
  * Row 2: each variant answers the same number of requests per round (its own pace: sized from a warm
@@ -525,11 +534,16 @@ async function measureThroughput(
     );
   }
   const hello = variants[0]!;
-  for (let r = 0; r < settings.rounds; r++) {
+  // Each round's phase is cut into SLICES, the variants taking turns slice by slice (the order
+  // rotating): a share compares a variant with the hello world of the same slice, seconds apart.
+  for (let r = 0; r < settings.rounds * SLICES; r++) {
     const order = variants.map((_, k) => variants[(k + r) % variants.length]!);
     for (const x of order) {
       const before = await cpuMs(x.pid);
-      const res = await runLoad({ url: x.url, name: x.id }, request(x), { connections, amount: x.amount });
+      const res = await runLoad({ url: x.url, name: x.id }, request(x), {
+        connections,
+        amount: Math.max(connections * 25, Math.round(x.amount / SLICES)),
+      });
       x.cpu.push((((await cpuMs(x.pid)) - before) * 1000) / res.completed);
       x.rps.push((res.completed * 1000) / res.elapsedMs);
       x.completed += res.completed;
@@ -548,6 +562,7 @@ async function measureThroughput(
       shareMin: Math.min(...shares),
       shareMax: Math.max(...shares),
       cpuUsPerRequest: percentile(x.cpu, 0.5),
+      cpuShare: percentile(hello.cpu, 0.5) / percentile(x.cpu, 0.5),
       ...(x.goal === undefined ? {} : { goal: x.goal }),
     };
   });
@@ -558,6 +573,7 @@ async function measureThroughput(
     brBytes: body.brBytes,
     connections,
     rounds: settings.rounds,
+    slices: settings.rounds * SLICES,
     hello: { rps: (hello.completed * 1000) / hello.elapsedMs, cpuUsPerRequest: percentile(hello.cpu, 0.5) },
     runCeiling: ctx.ceilings.get(connections) ?? Number.NaN,
     variants: out,

@@ -56,8 +56,13 @@ export interface ThroughputVariant {
   readonly share: number;
   readonly shareMin: number;
   readonly shareMax: number;
-  /** The server process's CPU time per request (median of the rounds). */
+  /** The server process's CPU time per request (median of the slices). */
   readonly cpuUsPerRequest: number;
+  /**
+   * The hello world's server CPU per request over this one's: the share the server's own work
+   * allows, whatever else runs on the machine (the client's work, which the req/s share includes, aside).
+   */
+  readonly cpuShare: number;
   /** Goal for this variant's share, when it is one of the issue's rows. */
   readonly goal?: number;
 }
@@ -70,6 +75,8 @@ export interface ThroughputRow {
   readonly brBytes: number;
   readonly connections: number;
   readonly rounds: number;
+  /** Phases per variant (rounds × slices), each compared with the hello world's of the same slice. */
+  readonly slices: number;
   readonly hello: { readonly rps: number; readonly cpuUsPerRequest: number };
   /** The run's hello-world ceiling at the same connections (measureCeilings, before the operations). */
   readonly runCeiling: number;
@@ -218,16 +225,16 @@ export function cacheMarkdown(r: CacheReport): string {
     push('', `## 2. Cached reads at ${t.connections} connections, share of the hello world`, '');
     push(
       `Body: \`GET ${t.path}\` (${t.title}), ${int(t.identityBytes)} bytes identity, ${int(t.brBytes)} bytes Brotli. ` +
-        `Hello world in the same rounds: ${t.hello.rps.toFixed(0)} req/s (${t.hello.cpuUsPerRequest.toFixed(0)} µs of server CPU per request); the run's ceiling measured before the operations: ${t.runCeiling.toFixed(0)} req/s. ${t.rounds} rounds, rotating which server goes first.`,
+        `Hello world in the same rounds: ${t.hello.rps.toFixed(0)} req/s (${t.hello.cpuUsPerRequest.toFixed(0)} µs of server CPU per request); the run's ceiling measured before the operations: ${t.runCeiling.toFixed(0)} req/s. ${t.rounds} rounds of ${t.slices / t.rounds} slices, the servers taking turns slice by slice (the order rotating); each share is a variant's req/s over the hello world's in the same slice, the median of ${t.slices}.`,
       '',
     );
     push(
-      '| Server | Encoding | Body bytes | req/s | Share of hello world (range) | Server CPU µs / request | Goal |',
-      '|---|---|---|---|---|---|---|',
+      '| Server | Encoding | Body bytes | req/s | Share of hello world (range) | Server CPU µs / request | Hello CPU ÷ this CPU | Goal |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const v of t.variants) {
       push(
-        `| ${v.label} | ${v.encoding} | ${int(v.bytes)} | ${v.rps.toFixed(0)} | **${pct(v.share)}** (${pct(v.shareMin)}–${pct(v.shareMax)}) | ${v.cpuUsPerRequest.toFixed(0)} | ${v.goal === undefined ? '—' : `≥ ${pct(v.goal)}: ${verdict(v.share >= v.goal)}`} |`,
+        `| ${v.label} | ${v.encoding} | ${int(v.bytes)} | ${v.rps.toFixed(0)} | **${pct(v.share)}** (${pct(v.shareMin)}–${pct(v.shareMax)}) | ${v.cpuUsPerRequest.toFixed(0)} | ${pct(v.cpuShare)} | ${v.goal === undefined ? '—' : `≥ ${pct(v.goal)}: ${verdict(v.share >= v.goal)}`} |`,
       );
     }
   }
