@@ -421,8 +421,6 @@ async function brotliBytes(url: string): Promise<number> {
   });
 }
 
-const SLICES = 4;
-
 /**
  * Row 2: each variant answers the same number of requests per round (its own pace: sized from a warm
  * phase), rotating the order; share = its req/s over the hello world's of the same round.
@@ -534,8 +532,10 @@ async function measureThroughput(
     );
   }
   const hello = variants[0]!;
-  // Each round's phase is cut into SLICES, the variants taking turns slice by slice (the order
+  // Each round's phase is cut into slices of about a second (autocannon takes at least one second of
+  // wall time per run, whatever its amount), the variants taking turns slice by slice (the order
   // rotating): a share compares a variant with the hello world of the same slice, seconds apart.
+  const SLICES = Math.max(1, Math.round(settings.timing.loadMs / 1000));
   for (let r = 0; r < settings.rounds * SLICES; r++) {
     const order = variants.map((_, k) => variants[(k + r) % variants.length]!);
     for (const x of order) {
@@ -573,7 +573,7 @@ async function measureThroughput(
     brBytes: body.brBytes,
     connections,
     rounds: settings.rounds,
-    slices: settings.rounds * SLICES,
+    slices: settings.rounds * Math.max(1, Math.round(settings.timing.loadMs / 1000)),
     hello: { rps: (hello.completed * 1000) / hello.elapsedMs, cpuUsPerRequest: percentile(hello.cpu, 0.5) },
     runCeiling: ctx.ceilings.get(connections) ?? Number.NaN,
     variants: out,
