@@ -4,15 +4,20 @@
 //   npm run bench                     medium dataset + scaling curve (small/medium/large), < 20 min
 //   npm run bench -- --quick          small dataset, fewer rounds, no scaling curve, < 3 min
 //   npm run bench -- --only search,detail --rounds 5 --concurrency 16 --name my-run
+//   npm run bench -- --cache none     without the cache rows (bench/lib/cache-phase.ts; alone: npm run bench:cache)
 //
 // BENCH_DATABASE_URL: run on that PostgreSQL server (its role must be allowed to CREATE DATABASE)
 // instead of an embedded one kept under .innkeep/bench (seeded templates are reused the same day).
 //
 // The steps live in bench/lib: options, run-context (server, cleanup), prepare (datasets),
-// bench-servers, phases (ceiling), compare (one operation), scaling, results (report files). A new
-// row of the table is a new operation in bench/lib/ops.ts.
+// bench-servers, phases (ceiling), compare (one operation), cache-phase (the cache rows, written to
+// <name>-cache.md, or cache.md for the default run), scaling, results (report files). A new row of the
+// table is a new operation in bench/lib/ops.ts.
 import { join } from 'node:path';
 import { startComparedServers } from './lib/bench-servers.ts';
+import { runCacheRows } from './lib/cache-phase.ts';
+import type { CacheReport } from './lib/cache-report.ts';
+import { cacheFailures } from './lib/cache-report.ts';
 import { measureOperation } from './lib/compare.ts';
 import { loadFixture, operations } from './lib/ops.ts';
 import { parseBenchArgs } from './lib/options.ts';
@@ -54,14 +59,26 @@ async function bench(run: BenchRun): Promise<number> {
     );
   }
 
+  // After every operation (the load tests book rooms in the "after" copy), before the scaling curve.
+  let cache: CacheReport | undefined;
+  if (options.cache) {
+    cache = await runCacheRows(
+      run,
+      { info: prepared.dataset, afterUrl: prepared.afterUrl },
+      { afterUrl: prepared.afterUrl, fixture, uncached: servers.innkeep, hello: servers.hello, ceilings },
+    );
+  }
+
   const scalingScales = options.scalingScales;
   const scaling = scalingScales.length > 0 ? await measureScaling(run, scalingScales) : [];
   const { notes, failed, mismatched } = findings(results, scalingScales.length === 0);
-  const report = await buildReport(run, prepared, { ceilings, operations: results, scaling, notes });
+  const report = await buildReport(run, prepared, { ceilings, operations: results, scaling, notes, cache });
   const text = await writeReport(options.outDir, report);
   console.log(text);
   log(`wrote ${join(options.outDir, options.name)}.md and .json`);
-  return mismatched.length > 0 || failed.length > 0 ? 1 : 0;
+  const cacheFailed = cache ? cacheFailures(cache) : [];
+  for (const failure of cacheFailed) log(`cache: ${failure}`);
+  return mismatched.length > 0 || failed.length > 0 || cacheFailed.length > 0 ? 1 : 0;
 }
 
 const options = parseBenchArgs(process.argv.slice(2));

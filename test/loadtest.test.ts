@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkInventoryConsistency, type InventoryMismatch } from '../bench/lib/consistency.ts';
+import { StaleReadCheck } from '../bench/lib/stale-reads.ts';
 import { runLoadTest } from '../bench/loadtest.ts';
 import type { App } from '../src/app/build-app.ts';
 import { seedDatabase } from '../src/app/seed/seed.ts';
@@ -54,6 +55,49 @@ describe('load test (bench/loadtest.ts)', () => {
     assert.equal(result.consistency.ok, true, JSON.stringify(result.consistency));
     assert.ok(result.consistency.inventoryRows > 0);
     assert.equal(result.ok, true);
+  });
+
+  it('when the cache is on, then a warm-up pass runs first, hit rates come from the server and no availability answer is stale', async () => {
+    const cached = await startTestApp(db.url, { CACHE_ENABLED: 'true' });
+    try {
+      const cachedUrl = await cached.listen({ host: '127.0.0.1', port: 0 });
+      const result = await runLoadTest({
+        url: cachedUrl,
+        durationS: 2,
+        warmupS: 1,
+        connections: 4,
+        users: 5,
+        databaseUrl: db.url,
+        pid: process.pid,
+      });
+
+      assert.equal(result.ok, true, JSON.stringify({ errors: result.errors, stale: result.staleReads }));
+      assert.ok(result.warmup && result.warmup.requests > 0, 'the warm-up pass ran');
+      assert.equal(result.options.warmupS, 1);
+      assert.ok(result.cache, result.cacheSkipped);
+      assert.equal(result.cache.tiers, 'l1');
+      const search = result.cache.namespaces.find((n) => n.namespace === 'search');
+      assert.ok(search && search.hits > 0, 'searches repeat: some are hits');
+      assert.ok(
+        result.cache.total.hitRate !== null && result.cache.total.hitRate > 0.5,
+        String(result.cache.total.hitRate),
+      );
+      assert.equal(
+        result.cache.total.hits,
+        result.cache.namespaces.reduce((n, ns) => n + ns.hits, 0),
+      );
+      assert.ok((result.cache.inputs.search?.requests ?? 0) > 0);
+      assert.ok(result.staleReads, result.staleReadsSkipped);
+      assert.equal(result.staleReads.stale, 0, JSON.stringify(result.staleReads.samples));
+      assert.ok(result.staleReads.reads > 0 && result.staleReads.baselineNights > 0);
+      // Every 201 is followed by a read of its stay (the last ones may still be queued at the end).
+      assert.ok(result.byKind.recheck.requests > 0, JSON.stringify(result.byKind.book));
+      assert.ok(result.byKind.recheck.requests <= result.staleReads.bookings);
+      assert.ok(result.memory.rss && result.memory.rss.peak > 0);
+      assert.ok(result.memory.l1?.withinBounds);
+    } finally {
+      await cached.close();
+    }
   });
 
   it('when rows are off by one, above total_rooms or negative, then the check reports exactly those rows', async () => {
@@ -130,5 +174,65 @@ describe('load test (bench/loadtest.ts)', () => {
 
     assert.equal(report.mismatched, 4);
     assert.deepEqual(report.samples.at(-1), { ...row, availableRooms: row.totalRooms });
+  });
+});
+
+describe('stale-read check (bench/lib/stale-reads.ts)', () => {
+  // Room type 7 has 5 rooms free on 2030-01-01 and 2030-01-02 before the load.
+  const baseline = () => ({
+    firstNight: '2030-01-01',
+    byRoomType: new Map([[7, Int32Array.from([5, 5, -1])]]),
+    nights: 2,
+  });
+  const stay = { roomTypeId: 7, checkIn: '2030-01-01', checkOut: '2030-01-03' };
+  const answer = (free: number) =>
+    JSON.stringify({
+      roomTypes: [
+        {
+          roomTypeId: 7,
+          nights: [
+            { date: '2030-01-01', availableRooms: free },
+            { date: '2030-01-02', availableRooms: free },
+          ],
+        },
+        // Not in the baseline: never compared.
+        { roomTypeId: 8, nights: [{ date: '2030-01-01', availableRooms: 99 }] },
+      ],
+    });
+
+  it("when a read sent after a booking's 201 still shows its room free, then it is stale", () => {
+    const check = new StaleReadCheck(baseline());
+    check.booked(1, stay);
+    const sent = check.planned();
+    check.read(sent, '/api/hotels/3/availability', answer(5));
+    const report = check.report();
+    assert.equal(report.stale, 1);
+    assert.deepEqual(report.samples[0], {
+      path: '/api/hotels/3/availability',
+      roomTypeId: 7,
+      date: '2030-01-01',
+      availableRooms: 5,
+      bound: 4,
+    });
+    assert.equal(report.informative, 1);
+  });
+
+  it('when the read reflects the booking, or was sent before its 201, or its cancel was sent, then it is not stale', () => {
+    const check = new StaleReadCheck(baseline());
+    const early = check.planned();
+    check.booked(1, stay);
+    // Sent before the 201 arrived: the server may have answered before the booking committed.
+    check.read(early, '/a', answer(5));
+    check.read(check.planned(), '/a', answer(4));
+    // A booking by someone else (or one whose answer was lost) only lowers what is free.
+    check.read(check.planned(), '/a', answer(2));
+    const sent = check.planned();
+    check.cancelPlanned(1);
+    check.read(sent, '/a', answer(5));
+    const report = check.report();
+    assert.equal(report.stale, 0, JSON.stringify(report.samples));
+    assert.equal(report.reads, 4);
+    assert.equal(report.cancelled, 1);
+    assert.equal(report.nights, 8);
   });
 });

@@ -9,6 +9,8 @@ export interface Endpoint {
   readonly name: string;
   readonly url: string;
   readonly target: Target;
+  /** The server's process id (its CPU time and memory are read from /proc). */
+  readonly pid: number;
 }
 
 export interface ComparedServers {
@@ -61,10 +63,10 @@ export async function startComparedServers(
     }),
   ]);
   run.servers.push(hello, innkeep, naive);
-  const endpoint = (server: { name: string; url: string }): Endpoint => {
+  const endpoint = (server: { name: string; url: string; pid: number }): Endpoint => {
     const target = new Target(server.name, server.url, 512);
     run.targets.push(target);
-    return { name: server.name, url: server.url, target };
+    return { name: server.name, url: server.url, target, pid: server.pid };
   };
   return { hello: endpoint(hello), innkeep: endpoint(innkeep), naive: endpoint(naive) };
 }
@@ -85,5 +87,5 @@ export async function startScalingServer(
   run.servers.push(server);
   const target = new Target(`innkeep-${scale}`, server.url);
   run.targets.push(target);
-  return { name: server.name, url: server.url, target };
+  return { name: server.name, url: server.url, target, pid: server.pid };
 }

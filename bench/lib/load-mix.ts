@@ -10,10 +10,15 @@ export const REQUEST_KINDS = [
   'dashboard',
   'book',
   'cancel',
+  'recheck',
 ] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
-/** Share of each kind, in percent. A cancel with nothing to cancel yet becomes a my-bookings read. */
+/**
+ * Share of each kind, in percent. A cancel with nothing to cancel yet becomes a my-bookings read.
+ * `recheck` is never drawn: it is the availability read of a stay just booked, sent next when the
+ * stale-read check asks for it (see {@link RequestMix.recheck}).
+ */
 export const MIX: Readonly<Record<RequestKind, number>> = {
   search: 55,
   hotel: 25,
@@ -23,6 +28,7 @@ export const MIX: Readonly<Record<RequestKind, number>> = {
   dashboard: 1.5,
   book: 3,
   cancel: 1,
+  recheck: 0,
 };
 
 export interface RoomRef {
@@ -53,6 +59,10 @@ export interface PlannedRequest {
   readonly body?: string;
   /** For a booking: the index of the user (token) making it. */
   readonly user?: number;
+  /** For a booking: what it asks for. */
+  readonly stay?: { readonly roomTypeId: number; readonly checkIn: string; readonly checkOut: string };
+  /** For a cancel: the booking it cancels. */
+  readonly bookingId?: number;
 }
 
 /** A booking this run created, cancellable by the user who made it. */
@@ -125,6 +135,8 @@ export class RequestMix {
   readonly #keyPrefix: string;
   readonly #cumulative: [RequestKind, number][];
   readonly #created: CreatedBooking[] = [];
+  readonly #hotelOfRoom = new Map<number, number>();
+  readonly #rechecks: PlannedRequest[] = [];
   #bookings = 0;
 
   constructor(catalogue: Catalogue, tokens: readonly string[], seed: number, keyPrefix: string) {
@@ -137,6 +149,7 @@ export class RequestMix {
     this.#city = zipfSampler(catalogue.cities.length, 1, this.#random);
     this.#hotel = zipfSampler(catalogue.hotels.length, 1, this.#random);
     this.#rooms = catalogue.hotels.flatMap((h) => h.rooms);
+    for (const h of catalogue.hotels) for (const r of h.rooms) this.#hotelOfRoom.set(r.id, h.id);
     this.#keyPrefix = keyPrefix;
     let sum = 0;
     this.#cumulative = REQUEST_KINDS.map((kind) => {
@@ -150,7 +163,25 @@ export class RequestMix {
     this.#created.push(booking);
   }
 
+  /**
+   * Queues the availability read of a stay this run just booked: the next request planned (by any
+   * connection) is that read, ahead of the drawn mix. It draws nothing from the PRNG, so the drawn
+   * sequence stays the seed's.
+   */
+  recheck(stay: { readonly roomTypeId: number; readonly checkIn: string; readonly checkOut: string }): void {
+    const hotel = this.#hotelOfRoom.get(stay.roomTypeId);
+    if (hotel === undefined) return;
+    this.#rechecks.push(
+      this.#get(
+        'recheck',
+        `/api/hotels/${hotel}/availability?checkIn=${stay.checkIn}&checkOut=${stay.checkOut}&guests=1`,
+      ),
+    );
+  }
+
   next(): PlannedRequest {
+    const queued = this.#rechecks.shift();
+    if (queued) return queued;
     const x = this.#random() * 100;
     const kind = this.#cumulative.find(([, upTo]) => x < upTo)?.[0] ?? 'search';
     switch (kind) {
@@ -172,6 +203,9 @@ export class RequestMix {
         return this.#book();
       case 'cancel':
         return this.#cancel();
+      case 'recheck':
+        // Never drawn (its share is 0); only queued by recheck().
+        return this.#availability();
     }
   }
 
@@ -214,6 +248,7 @@ export class RequestMix {
       },
       body: JSON.stringify({ roomTypeId: room.id, checkIn, checkOut, guests }),
       user,
+      stay: { roomTypeId: room.id, checkIn, checkOut },
     };
   }
 
@@ -229,6 +264,7 @@ export class RequestMix {
       method: 'POST',
       path: `/api/bookings/${booking.id}/cancel`,
       headers: { authorization: `Bearer ${this.#tokens[booking.user]}` },
+      bookingId: booking.id,
     };
   }
 

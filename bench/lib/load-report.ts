@@ -1,6 +1,8 @@
 // Counting and printing for `npm run loadtest`: what each answer means, and the human summary.
+import type { CacheInterval, WatchSummary } from './cache-watch.ts';
 import type { ConsistencyReport } from './consistency.ts';
 import { REQUEST_KINDS, type RequestKind } from './load-mix.ts';
+import type { StaleReadReport } from './stale-reads.ts';
 
 export interface LatencySummary {
   readonly p50: number;
@@ -18,11 +20,15 @@ export interface KindStats {
 }
 
 export interface LoadTestResult {
-  /** No connection error, timeout or 5xx, and the inventory check (unless skipped) found nothing. */
+  /**
+   * No connection error, timeout, 5xx or unexpected 4xx (warm-up included), and neither the inventory
+   * check nor the stale-read check (unless skipped) found anything.
+   */
   readonly ok: boolean;
   readonly options: {
     readonly url: string;
     readonly durationS: number;
+    readonly warmupS: number;
     readonly connections: number;
     readonly users: number;
     readonly seed: number;
@@ -36,6 +42,8 @@ export interface LoadTestResult {
     readonly lastNight: string;
     readonly durationMs: number;
   };
+  /** The warm-up pass (same mix, not counted below): its length, answers and errors. */
+  readonly warmup?: { readonly durationS: number; readonly requests: number; readonly errors: number };
   /** Measured run time, seconds. */
   readonly durationS: number;
   /** Completed responses. */
@@ -62,6 +70,22 @@ export interface LoadTestResult {
   readonly consistencySkipped?: string;
   /** The check could not complete on a reachable database: the run is not ok. */
   readonly consistencyError?: string;
+  /** Availability answers checked against this run's bookings (bench/lib/stale-reads.ts). */
+  readonly staleReads: StaleReadReport | null;
+  readonly staleReadsSkipped?: string;
+  /**
+   * The server's cache over the measured pass (stats read after the warm-up and after the load), and
+   * per request kind how many GETs asked for an input no earlier request of the run had asked for
+   * (a miss no cache can avoid).
+   */
+  readonly cache:
+    | (CacheInterval & {
+        readonly inputs: Partial<Record<RequestKind, { requests: number; firstSeen: number }>>;
+      })
+    | null;
+  readonly cacheSkipped?: string;
+  /** The server's RSS (with a pid) and the cache's memory tier, sampled every second of both passes. */
+  readonly memory: WatchSummary;
 }
 
 /** Tallies responses as they arrive, per kind, and sorts them into expected outcomes and errors. */
@@ -129,8 +153,13 @@ export function formatSummary(r: LoadTestResult): string {
     .join('  ');
   const e = r.errors;
   const lines = [
-    `Innkeep load test: ${r.options.url}, ${r.options.durationS} s, ${r.options.connections} connections, ${r.options.users} users, seed ${r.options.seed}`,
+    `Innkeep load test: ${r.options.url}, ${r.options.durationS} s${r.options.warmupS > 0 ? ` after ${r.options.warmupS} s of warm-up` : ''}, ${r.options.connections} connections, ${r.options.users} users, seed ${r.options.seed}`,
     `setup      ${r.setup.users} users logged in; ${n(r.setup.hotels)} hotels / ${n(r.setup.roomTypes)} room types in ${r.setup.cities} cities; stays ${r.setup.firstNight} .. ${r.setup.lastNight} (${(r.setup.durationMs / 1000).toFixed(1)} s)`,
+    ...(r.warmup
+      ? [
+          `warm-up    ${n(r.warmup.requests)} requests in ${r.warmup.durationS} s, ${n(r.warmup.errors)} errors (not counted below)`,
+        ]
+      : []),
     `requests   ${n(r.requests)} in ${r.durationS} s = ${n(r.requestsPerSecond)} req/s`,
     `latency    ${ms(r.latency)}`,
     `status     ${statuses}`,
@@ -167,8 +196,49 @@ export function formatSummary(r: LoadTestResult): string {
   } else {
     lines.push(`inventory  check SKIPPED: ${r.consistencySkipped ?? 'no database'}`);
   }
+  lines.push(...staleLines(r), ...cacheLines(r), ...memoryLines(r));
   lines.push(`result     ${r.ok ? 'OK' : 'FAILED'}`);
   return lines.join('\n');
+}
+
+function staleLines(r: LoadTestResult): string[] {
+  const s = r.staleReads;
+  if (!s) return [`stale      check SKIPPED: ${r.staleReadsSkipped ?? 'no database'}`];
+  const n = (x: number) => x.toLocaleString('en-US');
+  const head =
+    s.stale === 0
+      ? `stale      none: ${n(s.reads)} availability answers (${n(s.informative)} covering a booking of this run) agree with ${n(s.bookings)} bookings, ${n(s.cancelled)} cancels`
+      : `stale      ${n(s.stale)} STALE availability answers of ${n(s.reads)}; first: ${JSON.stringify(s.samples.slice(0, 3))}`;
+  return [head];
+}
+
+function cacheLines(r: LoadTestResult): string[] {
+  const c = r.cache;
+  if (!c) return [`cache      stats SKIPPED: ${r.cacheSkipped ?? 'not read'}`];
+  const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+  const n = (x: number) => x.toLocaleString('en-US');
+  const lines = [
+    `cache      ${c.tiers} (redis ${c.redis}): hit rate ${pct(c.total.hitRate)} over the measured pass (${n(c.total.hits)} hits: ${n(c.total.hitsL1)} L1, ${n(c.total.hitsL2)} L2, ${n(c.total.coalesced)} coalesced; ${n(c.total.misses)} misses); ` +
+      `memory tier ${(c.memory.bytes / 2 ** 20).toFixed(1)} of ${(c.memory.maxBytes / 2 ** 20).toFixed(0)} MiB, ${n(c.memory.entries)} entries, ${n(c.total.evictions)} evictions`,
+  ];
+  for (const ns of c.namespaces) {
+    lines.push(
+      `           ${ns.namespace.padEnd(13)}${pct(ns.hitRate).padStart(7)}  ${n(ns.hits)} hits, ${n(ns.misses)} misses${ns.bypassed ? `, ${n(ns.bypassed)} bypassed` : ''}${ns.evictions ? `, ${n(ns.evictions)} evicted` : ''}`,
+    );
+  }
+  return lines;
+}
+
+function memoryLines(r: LoadTestResult): string[] {
+  const m = r.memory;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const parts: string[] = [];
+  if (m.rss) parts.push(`server RSS ${mib(m.rss.first)} -> peak ${mib(m.rss.peak)}, end ${mib(m.rss.last)}`);
+  if (m.l1)
+    parts.push(
+      `memory tier peak ${mib(m.l1.peakBytes)} of ${mib(m.l1.maxBytes)} (${m.l1.withinBounds ? 'within bounds' : 'OVER ITS BOUND'})`,
+    );
+  return parts.length > 0 ? [`memory     ${parts.join('; ')} (${m.samples} samples)`] : [];
 }
 
 function errorCode(body: string): string | undefined {

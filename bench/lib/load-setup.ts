@@ -1,7 +1,7 @@
 // Setup of `npm run loadtest`, through the API only: log the seeded users in, read the catalogue,
 // and find the nights that have inventory.
 import { CITIES } from '../../src/app/seed/cities.ts';
-import { DEMO_PASSWORD } from '../../src/app/seed/seed.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD } from '../../src/app/seed/seed.ts';
 import { addDays, type Catalogue, type HotelRef } from './load-mix.ts';
 
 export interface LoadSetup {
@@ -82,6 +82,21 @@ export async function prepareLoad(baseUrl: string, users: number): Promise<LoadS
     tokensExpireAt: jwtExpiry(tokens[0]!),
     durationMs: Math.round(performance.now() - startedAt),
   };
+}
+
+/**
+ * An access token of the seeded admin (admin@innkeep.test), to read `GET /api/admin/cache/stats`; the
+ * reason when it cannot log in (not seeded, another password).
+ */
+export async function loginAdmin(
+  baseUrl: string,
+): Promise<{ token: string; reason?: undefined } | { token?: undefined; reason: string }> {
+  const res = await call(baseUrl, 'POST', '/api/auth/login', {
+    email: ADMIN_EMAIL,
+    password: ADMIN_PASSWORD,
+  });
+  if (res.status !== 200) return { reason: `${ADMIN_EMAIL} cannot log in (HTTP ${res.status})` };
+  return { token: (res.body as { accessToken: string }).accessToken };
 }
 
 /**

@@ -34,6 +34,18 @@ export interface BenchOptions {
   readonly name: string;
   readonly outDir: string;
   readonly timing: Timing;
+  /** The cache rows (bench/lib/cache-phase.ts); undefined with `--cache none`. */
+  readonly cache:
+    | {
+        /** Redis of the L1+L2 servers; undefined with `--redis none`. */
+        readonly redisUrl: string | undefined;
+        readonly loadWarmupS: number;
+        readonly loadS: number;
+        readonly profile: boolean;
+        /** Results file name of the cache rows: `<outDir>/<name>.md` and `.json`. */
+        readonly name: string;
+      }
+    | undefined;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -49,7 +61,13 @@ export const USAGE = `Usage: npm run bench -- [options]
   --name N              results file name: <out>/<N>.md and .json (default: the scale, or "quick")
   --out DIR             results directory (default bench/results)
   --phase-ms N          length of each measuring phase (default 1500/2000; quick 500/700)
-Environment: BENCH_DATABASE_URL (default: embedded PostgreSQL under .innkeep/bench).`;
+  --cache none          skip the cache rows (default: measured after the operations)
+  --redis URL           Redis of the cache's L1+L2 servers (default redis://127.0.0.1:6379, or
+                        BENCH_REDIS_URL; "none": memory only, no Redis rows)
+  --load-s N            measured seconds of each cache load test (default 30; quick 10)
+  --load-warmup-s N     warm-up seconds before it (default 10; quick 5)
+  --cache-profile       also profile a cached read (V8 profiler over the inspector)
+Environment: BENCH_DATABASE_URL (default: embedded PostgreSQL under .innkeep/bench), BENCH_REDIS_URL.`;
 
 /** Parses the command line; prints the usage and exits (0 for --help, 2 for a bad option). */
 export function parseBenchArgs(args: string[]): BenchOptions {
@@ -68,6 +86,11 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       name: { type: 'string' },
       out: { type: 'string' },
       'phase-ms': { type: 'string' },
+      cache: { type: 'string' },
+      redis: { type: 'string' },
+      'load-s': { type: 'string' },
+      'load-warmup-s': { type: 'string' },
+      'cache-profile': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -97,6 +120,20 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   const timing = quick
     ? { latencyMs: phaseMs ?? 500, loadMs: phaseMs ?? 700, minLatency: 2, warmup: 3 }
     : { latencyMs: phaseMs ?? 1500, loadMs: phaseMs ?? 2000, minLatency: 3, warmup: 5 };
+  if (values.cache !== undefined && values.cache !== 'none' && values.cache !== 'on')
+    usage('--cache must be "on" or "none"');
+  const redis = values.redis ?? process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (redis !== 'none' && !/^rediss?:\/\//.test(redis)) usage('--redis must be redis://host:port or "none"');
+  const cache =
+    values.cache === 'none'
+      ? undefined
+      : {
+          redisUrl: redis === 'none' ? undefined : redis,
+          loadS: int(values['load-s'], 'load-s', 1, 3600, quick ? 10 : 30),
+          loadWarmupS: int(values['load-warmup-s'], 'load-warmup-s', 0, 3600, quick ? 5 : 10),
+          profile: values['cache-profile'],
+          name: name === 'medium' ? 'cache' : `${name}-cache`,
+        };
   return {
     quick,
     scale,
@@ -111,6 +148,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     name,
     outDir: values.out ?? join(ROOT, 'bench/results'),
     timing,
+    cache,
   };
 }
 

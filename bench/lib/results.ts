@@ -5,6 +5,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import {
+  type CacheMeasurements,
+  type CacheReport,
+  cachedResponseCell,
+  cacheMarkdown,
+} from './cache-report.ts';
 import type { PreparedDatasets } from './prepare.ts';
 import { type BenchReport, claimRatio, markdown, type OpResult, type ScalingPoint } from './report.ts';
 import type { BenchRun } from './run-context.ts';
@@ -50,6 +56,7 @@ export async function buildReport(
     readonly operations: OpResult[];
     readonly scaling: ScalingPoint[];
     readonly notes: string[];
+    readonly cache?: CacheReport | undefined;
   },
 ): Promise<BenchReport> {
   const { options } = run;
@@ -57,15 +64,8 @@ export async function buildReport(
     name: options.name,
     startedAt: run.startedAt.toISOString(),
     durationS: run.elapsedS(),
-    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
-      ' ',
-    ),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()} ${os.arch()}`,
-    },
+    command: commandLine(),
+    machine: machine(),
     versions: {
       node: process.versions.node,
       fastify: packageVersion('fastify'),
@@ -92,6 +92,9 @@ export async function buildReport(
     },
     operations: measured.operations,
     scaling: measured.scaling,
+    ...(measured.cache
+      ? { cache: { name: measured.cache.name, cell: cachedResponseCell(measured.cache) } }
+      : {}),
     notes: measured.notes,
   };
 }
@@ -103,6 +106,82 @@ export async function writeReport(outDir: string, report: BenchReport): Promise<
   await writeFile(join(outDir, `${report.name}.md`), text);
   await writeFile(join(outDir, `${report.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   return text;
+}
+
+/** The cache rows' report: the run's header (machine, versions, dataset, settings) and every figure. */
+export async function buildCacheReport(
+  run: BenchRun,
+  dataset: { readonly info: PreparedDatasets['dataset']; readonly afterUrl: string },
+  measured: CacheMeasurements,
+  phase: { readonly startedAt: Date; readonly startedS: number; readonly loadAverage: number[] },
+): Promise<CacheReport> {
+  const { options } = run;
+  const cache = options.cache!;
+  return {
+    name: cache.name,
+    startedAt: phase.startedAt.toISOString(),
+    durationS: run.elapsedS() - phase.startedS,
+    command: commandLine(),
+    machine: machine(),
+    loadAverage: { start: phase.loadAverage, end: os.loadavg() },
+    versions: {
+      node: process.versions.node,
+      fastify: packageVersion('fastify'),
+      bentocache: packageVersion('bentocache'),
+      ioredis: packageVersion('ioredis'),
+      redis: measured.redis.version,
+      postgres: await serverVersion(dataset.afterUrl),
+    },
+    git: run.git,
+    dataset: dataset.info as unknown as Record<string, unknown>,
+    settings: {
+      database: run.cluster.embedded ? 'embedded' : 'BENCH_DATABASE_URL',
+      rounds: options.rounds,
+      connections: options.concurrency,
+      ...options.timing,
+      loadWarmupS: cache.loadWarmupS,
+      loadS: cache.loadS,
+      loadConnections: 16,
+      loadUsers: 20,
+      smallL1Mb: 8,
+      profile: cache.profile,
+    },
+    redis: {
+      url: measured.redis.url,
+      reachable: measured.redis.reachable,
+      ...(measured.redis.reason ? { reason: measured.redis.reason } : {}),
+      prefixes: measured.redis.prefixes,
+    },
+    latency: measured.latency,
+    throughput: measured.throughput,
+    ...(measured.profile ? { profile: measured.profile } : {}),
+    load: measured.load,
+    redisMemory: measured.redisMemory,
+    notes: measured.notes,
+  };
+}
+
+/** Writes `<outDir>/<name>.md` and `.json` of the cache rows; returns the markdown. */
+export async function writeCacheReport(outDir: string, report: CacheReport): Promise<string> {
+  const text = cacheMarkdown(report);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, `${report.name}.md`), text);
+  await writeFile(join(outDir, `${report.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  return text;
+}
+
+function commandLine(): string {
+  const script = process.argv[1]?.endsWith('cache.ts') ? 'npm run bench:cache' : 'npm run bench';
+  return [script, ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+}
+
+function machine(): Record<string, string | number> {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
 }
 
 function packageVersion(pkg: string): string {

@@ -20,6 +20,8 @@ export interface ServerSpec {
   /** Script relative to the project root, e.g. 'src/main.ts'. */
   readonly script: string;
   readonly args?: string[];
+  /** Options of node itself, before the script (e.g. `--inspect=127.0.0.1:9229`). */
+  readonly nodeArgs?: string[];
   readonly env: Record<string, string>;
   /** Path that answers 200 once the server takes traffic. */
   readonly readyPath: string;
@@ -36,7 +38,7 @@ process.once('exit', () => {
  */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(NODE, [join(ROOT, spec.script), ...(spec.args ?? [])], {
+  const child = spawn(NODE, [...(spec.nodeArgs ?? []), join(ROOT, spec.script), ...(spec.args ?? [])], {
     cwd: ROOT,
     // METRICS_PORT=0: several app servers run at once, and the internal listener's default is fixed.
     env: { ...process.env, METRICS_PORT: '0', ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
