@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,20 +8,13 @@ import { queryCount, TEST_JWT_SECRET } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, type TestHotel } from './support/fixtures.ts';
 import { spawnNode } from './support/process.ts';
+import { freePort } from './support/redis-server.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 // `innkeep cache stats|clear` against a real `innkeep start`, both as child processes: the commands
 // reach the running app on its internal listener (METRICS_HOST:METRICS_PORT).
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Only what the CLI needs: nothing inherited from this process (CI, a developer's .env). */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

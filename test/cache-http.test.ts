@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import pg from 'pg';
@@ -12,6 +11,7 @@ import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, lockWaiters, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
 import { spawnCapture } from './support/process.ts';
+import { freePort } from './support/redis-server.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 // The response cache of the public GET routes as a client and an operator see it over HTTP: entity
@@ -76,14 +76,6 @@ function assertEtagMatchesEncoding(
   if (suffix)
     assert.ok(etag.endsWith(suffix), `${what}: ${etag} on a ${res.headers['content-encoding']} body`);
   else assert.ok(!/-(br|gz)"$/.test(etag), `${what}: ${etag} on an identity body`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A throwaway redis-server of this test's own (killing it touches no one else's data). */

@@ -18,6 +18,7 @@ import { assertError, queryCount, startTestApp } from './support/app.ts';
 import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, givePastStay, isoDate, setAvailableRooms } from './support/fixtures.ts';
+import { redisUnreachable } from './support/redis-server.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 const CI = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
@@ -1117,7 +1118,8 @@ describe('cache invalidation, two instances sharing Redis (write on A, read on B
   let unavailable: string | undefined;
 
   before(async () => {
-    unavailable = await redisUnreachable();
+    const problem = await redisUnreachable(REDIS_URL);
+    unavailable = problem && `Redis at ${REDIS_URL} is not reachable (${problem}); set TEST_REDIS_URL`;
     if (unavailable) return;
     const env = { ...CACHED, REDIS_URL, CACHE_PREFIX: PREFIX };
     a = await startTestApp(db.url, env);
@@ -1225,26 +1227,6 @@ describe('cache invalidation, two instances sharing Redis (write on A, read on B
     for (const r of refreshes) assert.ok(r.answeredMs < BUS_BOUND_MS, `${r.label}: ${r.answeredMs} ms`);
   });
 });
-
-/** Undefined when Redis answers PING, else why not. */
-async function redisUnreachable(): Promise<string | undefined> {
-  const client = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (err) {
-    return `Redis at ${REDIS_URL} is not reachable (${(err as Error).message}); set TEST_REDIS_URL`;
-  } finally {
-    client.disconnect();
-  }
-}
 
 /** Deletes this file's keys (never FLUSHALL: the Redis is shared). */
 async function dropRedisKeys(): Promise<void> {

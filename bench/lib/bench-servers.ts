@@ -22,7 +22,7 @@ export interface ComparedServers {
 }
 
 /** Settings shared by every app server of a run: production mode, the run's secret, no seeding. */
-function appEnv(run: BenchRun, databaseUrl: string): Record<string, string> {
+export function appEnv(run: BenchRun, databaseUrl: string): Record<string, string> {
   return {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',

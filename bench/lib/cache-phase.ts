@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { ACCESS_TOKEN_ISSUER } from '../../src/app/auth/auth-service.ts';
 import { JwtSigner } from '../../src/platform/security/index.ts';
 import { runLoadTest } from '../loadtest.ts';
-import type { Endpoint } from './bench-servers.ts';
+import { appEnv, type Endpoint } from './bench-servers.ts';
 import type {
   CachedLatencyRow,
   CacheMeasurements,
@@ -257,12 +257,7 @@ export async function measureCache(
 /** The environment of every cache server: the bench's production settings, the cache on, no warm-up. */
 function cacheEnv(run: BenchRun, databaseUrl: string): Record<string, string> {
   return {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: run.jwtSecret,
-    INNKEEP_DATA_DIR: run.scratch,
-    DB_SEED_ON_EMPTY: 'none',
+    ...appEnv(run, databaseUrl),
     DB_MIGRATE_ON_START: 'false',
     CACHE_ENABLED: 'true',
     // The bench fills the caches itself, the same way on every server.
