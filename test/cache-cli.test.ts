@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { queryCount, TEST_JWT_SECRET } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHotel, type TestHotel } from './support/fixtures.ts';
-import { spawnNode } from './support/process.ts';
+import { readyUrl, spawnNode } from './support/process.ts';
 import { freePort } from './support/redis-server.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
@@ -56,19 +56,7 @@ describe('innkeep cache stats|clear', () => {
       };
       const proc = spawnNode(MAIN, ['start'], { env: cleanEnv(env), cwd: tmpdir() });
       app = proc;
-      url = await new Promise<string>((resolve, reject) => {
-        const timer = setInterval(() => {
-          const match = /Innkeep is ready at (http:\/\/\S+)/.exec(proc.out());
-          if (match) {
-            clearInterval(timer);
-            resolve(match[1]!);
-          }
-        }, 50);
-        void proc.exited.then((code) => {
-          clearInterval(timer);
-          reject(new Error(`innkeep start exited early with ${code}: ${proc.err()}`));
-        });
-      });
+      url = await readyUrl(proc);
     },
     { timeout: 120_000 },
   );

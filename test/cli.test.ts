@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configMarkdownTable } from '../src/platform/config/index.ts';
 import { createTestDatabase, testTarget } from './support/database.ts';
-import { isProcessRunning, postmasterPid, spawnCapture, spawnNode } from './support/process.ts';
+import { isProcessRunning, postmasterPid, readyUrl, spawnCapture, spawnNode } from './support/process.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
@@ -91,19 +91,7 @@ describe('innkeep CLI', () => {
       env.DATABASE_URL = db.url;
     }
     const proc = run(['start'], env);
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const match = /Innkeep is ready at (http:\/\/\S+)/.exec(proc.out());
-        if (match) {
-          clearInterval(timer);
-          resolve(match[1]!);
-        }
-      }, 50);
-      void proc.exited.then((code) => {
-        clearInterval(timer);
-        reject(new Error(`exited early with ${code}: ${proc.err()}`));
-      });
-    });
+    const url = await readyUrl(proc);
     const res = await fetch(`${url}/api/hotels/search?limit=5`);
     assert.equal(res.status, 200);
     const body = (await res.json()) as { data: { cheapestRooms: unknown[] }[]; hasMore: boolean };

@@ -1,32 +1,8 @@
 // `innkeep cache stats|clear`: they ask the running app, on its internal listener (METRICS_HOST and
 // METRICS_PORT), since the counters and the memory tier live in that process.
+import type { CacheStatsSnapshot, NamespaceStats } from '../platform/cache/index.ts';
 import type { Config } from '../platform/config/index.ts';
 import { formatBytes, formatCount, textTable } from '../platform/ops/index.ts';
-
-interface NamespaceRow {
-  namespace: string;
-  mode: string;
-  hitRate: number | null;
-  hitsL1: number;
-  hitsL2: number;
-  misses: number;
-  stale: number;
-  coalesced: number;
-  bypassed: number;
-  errors: number;
-  evictions: number;
-  entries: number;
-  bytes: number;
-}
-
-interface StatsAnswer {
-  enabled: boolean;
-  tiers: string;
-  redis: string;
-  totals: Omit<NamespaceRow, 'namespace' | 'mode'>;
-  namespaces: NamespaceRow[];
-  memory: { entries: number; bytes: number; maxEntries: number; maxBytes: number };
-}
 
 /** `innkeep cache stats [--json]`: the running app's cache counters per namespace. */
 export async function cacheStatsCommand(config: Config, json: boolean): Promise<number> {
@@ -36,9 +12,10 @@ export async function cacheStatsCommand(config: Config, json: boolean): Promise<
     console.log(JSON.stringify(answer, null, 2));
     return 0;
   }
-  const stats = answer as StatsAnswer;
+  // The JSON of the running app's `cache.snapshot()`.
+  const stats = answer as CacheStatsSnapshot;
   const rate = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
-  const row = (n: Omit<NamespaceRow, 'namespace' | 'mode'> & { namespace: string; mode: string }) => [
+  const row = (n: Omit<NamespaceStats, 'mode'> & { hitRate: number | null; mode: string }) => [
     n.namespace,
     n.mode,
     rate(n.hitRate),

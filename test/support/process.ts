@@ -40,3 +40,23 @@ export function spawnNode(
 ) {
   return spawnCapture(NODE, [file, ...args], options);
 }
+
+/**
+ * The URL `innkeep start` prints once it is ready ("Innkeep is ready at …"), read from the output of
+ * `proc`; rejects if it exits first.
+ */
+export function readyUrl(proc: ReturnType<typeof spawnCapture>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = /Innkeep is ready at (http:\/\/\S+)/.exec(proc.out());
+      if (match) {
+        clearInterval(timer);
+        resolve(match[1]!);
+      }
+    }, 50);
+    void proc.exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`innkeep start exited early with ${code}: ${proc.err()}`));
+    });
+  });
+}
