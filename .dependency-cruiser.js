@@ -21,14 +21,15 @@ export default {
     },
     // The platform's folders in their direction (README, Design): each imports only those to its left.
     ...[
-      ['config|errors', 'observability|db|cache|http|ops|security'],
-      ['observability', 'db|cache|http|ops'],
-      ['db', 'cache|http|ops'],
-      ['cache', 'db|http|ops'],
+      ['config|errors', 'observability|db|cache|resilience|http|ops|security'],
+      ['observability', 'db|cache|resilience|http|ops'],
+      ['db', 'cache|resilience|http|ops'],
+      ['cache', 'db|resilience|http|ops'],
+      ['resilience', 'db|cache|http|ops'],
       ['http', 'ops'],
     ].map(([from, to]) => ({
       name: `platform-direction-${from.split('|')[0]}`,
-      comment: `src/platform/(${from}) must not import src/platform/(${to}): config, errors ← observability ← db, cache ← http ← ops.`,
+      comment: `src/platform/(${from}) must not import src/platform/(${to}): config, errors ← observability ← db, cache, resilience ← http ← ops.`,
       severity: 'error',
       from: { path: `^src/platform/(${from})/` },
       to: { path: `^src/platform/(${to})/` },

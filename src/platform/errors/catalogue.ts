@@ -77,6 +77,13 @@ export const ErrorCodes = {
   UNAVAILABLE: { code: 'E_UNAVAILABLE', status: 503, message: 'Service temporarily unavailable' },
   DB_UNAVAILABLE: { code: 'E_DB_UNAVAILABLE', status: 503, message: 'The database is unavailable' },
   DB_TIMEOUT: { code: 'E_DB_TIMEOUT', status: 503, message: 'The database did not answer in time' },
+  DEPENDENCY_UNAVAILABLE: {
+    code: 'E_DEPENDENCY_UNAVAILABLE',
+    status: 503,
+    message: 'A service this request needs is unavailable',
+  },
+  OVERLOADED: { code: 'E_OVERLOADED', status: 503, message: 'The server is overloaded; retry later' },
+  TIMEOUT: { code: 'E_TIMEOUT', status: 504, message: 'The request did not finish within its time budget' },
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

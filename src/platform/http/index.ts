@@ -14,3 +14,5 @@ export { installSignalHandlers, Lifecycle, shutdown, watchParentExit } from './l
 export type { MetricsRoutesOptions } from './metrics-routes.ts';
 export { metricsRoutes } from './metrics-routes.ts';
 export { registerResponseCache } from './response-cache.ts';
+export type { RouteClass } from './route-class.ts';
+export { declaredRouteClass, ROUTE_CLASSES, requestRouteClass, routeClassOf } from './route-class.ts';
