@@ -16,3 +16,5 @@ export { metricsRoutes } from './metrics-routes.ts';
 export { registerResponseCache } from './response-cache.ts';
 export type { RouteClass } from './route-class.ts';
 export { declaredRouteClass, ROUTE_CLASSES, requestRouteClass, routeClassOf } from './route-class.ts';
+export type { BlockedEvent, LimitedClass, LimiterOptions, LimitPolicy, RateLimitOptions } from './rate-limit.ts';
+export { createLimiter, rateLimit, rateLimitRedis } from './rate-limit.ts';
