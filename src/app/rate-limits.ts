@@ -51,10 +51,24 @@ export async function registerRateLimit(app: HttpServer, deps: RateLimitDeps): P
  * and one per address of LOGIN_MAX_FAILURES_PER_IP, both over LOGIN_THROTTLE_WINDOW_S, in Redis when
  * it is configured (exact across instances).
  */
-export function loginLimiters(auth: AuthConfig, redis: Redis | undefined, prefix = 'innkeep:rl'): LoginThrottle {
+export function loginLimiters(
+  auth: AuthConfig,
+  redis: Redis | undefined,
+  prefix = 'innkeep:rl',
+): LoginThrottle {
   const durationS = auth.loginThrottleWindowS;
   return {
-    account: createLimiter({ points: auth.loginMaxFailures, durationS, keyPrefix: `${prefix}:login-account`, redis }),
-    ip: createLimiter({ points: auth.loginMaxFailuresPerIp, durationS, keyPrefix: `${prefix}:login-ip`, redis }),
+    account: createLimiter({
+      points: auth.loginMaxFailures,
+      durationS,
+      keyPrefix: `${prefix}:login-account`,
+      redis,
+    }),
+    ip: createLimiter({
+      points: auth.loginMaxFailuresPerIp,
+      durationS,
+      keyPrefix: `${prefix}:login-ip`,
+      redis,
+    }),
   };
 }

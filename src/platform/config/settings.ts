@@ -471,7 +471,8 @@ export const settings = [
     env: 'RATE_LIMIT_AUTH_POINTS',
     schema: int(1, 1_000_000),
     default: 20,
-    description: 'Requests per client in `RATE_LIMIT_AUTH_DURATION_S` for the auth class. Logging in, registering, refreshing: strict (password guessing).',
+    description:
+      'Requests per client in `RATE_LIMIT_AUTH_DURATION_S` for the auth class. Logging in, registering, refreshing: strict (password guessing).',
   }),
   setting({
     path: 'rateLimit.auth.durationS',
@@ -485,7 +486,8 @@ export const settings = [
     env: 'RATE_LIMIT_READ_POINTS',
     schema: int(1, 1_000_000),
     default: 600,
-    description: 'Requests per client in `RATE_LIMIT_READ_DURATION_S` for the read class. GET/HEAD requests: generous.',
+    description:
+      'Requests per client in `RATE_LIMIT_READ_DURATION_S` for the read class. GET/HEAD requests: generous.',
   }),
   setting({
     path: 'rateLimit.read.durationS',
@@ -499,7 +501,8 @@ export const settings = [
     env: 'RATE_LIMIT_WRITE_POINTS',
     schema: int(1, 1_000_000),
     default: 120,
-    description: 'Requests per client in `RATE_LIMIT_WRITE_DURATION_S` for the write class. POST/PUT/PATCH/DELETE (bookings): moderate.',
+    description:
+      'Requests per client in `RATE_LIMIT_WRITE_DURATION_S` for the write class. POST/PUT/PATCH/DELETE (bookings): moderate.',
   }),
   setting({
     path: 'rateLimit.write.durationS',
@@ -513,7 +516,8 @@ export const settings = [
     env: 'RATE_LIMIT_ADMIN_POINTS',
     schema: int(1, 1_000_000),
     default: 300,
-    description: 'Requests per client in `RATE_LIMIT_ADMIN_DURATION_S` for the admin class. `/api/admin/...` and the operators routes: a separate budget.',
+    description:
+      'Requests per client in `RATE_LIMIT_ADMIN_DURATION_S` for the admin class. `/api/admin/...` and the operators routes: a separate budget.',
   }),
   setting({
     path: 'rateLimit.admin.durationS',
@@ -527,7 +531,8 @@ export const settings = [
     env: 'RATE_LIMIT_EXPENSIVE_POINTS',
     schema: int(1, 1_000_000),
     default: 60,
-    description: 'Requests per client in `RATE_LIMIT_EXPENSIVE_DURATION_S` for the expensive class. Heavy reads (reports): their own, smaller budget.',
+    description:
+      'Requests per client in `RATE_LIMIT_EXPENSIVE_DURATION_S` for the expensive class. Heavy reads (reports): their own, smaller budget.',
   }),
   setting({
     path: 'rateLimit.expensive.durationS',
