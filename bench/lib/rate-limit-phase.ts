@@ -47,7 +47,7 @@ export async function measureRateLimitOverhead(
   const rounds = options.rounds ?? 4;
   const amount = options.amount ?? 20_000;
   const connections = options.connections ?? 32;
-  const redis = options.redisUrl ? { REDIS_URL: options.redisUrl } : {};
+  const redis: Record<string, string> = options.redisUrl ? { REDIS_URL: options.redisUrl } : {};
   const servers: ServerProcess[] = [];
   try {
     // One after the other: both migrate the same database on start.
