@@ -1,6 +1,6 @@
 // Throughput with rate limiting on vs off: two Innkeep servers, identical but for RATE_LIMIT_ENABLED,
 // measured in alternating rounds (A/B/A/B...) in one run so drift on the machine hits both alike.
-// Run alone: node bench/lib/rate-limit-phase.ts [--rounds 4] [--amount 20000] [--connections 32]
+// Run alone: npm run bench:rate-limit -- [--rounds 4] [--amount 20000] [--connections 32]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
