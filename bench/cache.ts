@@ -48,6 +48,8 @@ async function benchCache(run: BenchRun): Promise<number> {
         LOG_LEVEL: 'warn',
         DATABASE_URL: afterUrl,
         JWT_SECRET: run.jwtSecret,
+        // One load generator is one client address (the limiter's cost: bench/lib/rate-limit-phase.ts).
+        RATE_LIMIT_ENABLED: 'false',
         INNKEEP_DATA_DIR: run.scratch,
         DB_SEED_ON_EMPTY: 'none',
         CACHE_ENABLED: 'false',

@@ -104,6 +104,8 @@ try {
     DB_SEED_ON_EMPTY: 'none',
     JWT_SECRET: jwtSecret,
     INNKEEP_DATA_DIR: scratch,
+    // One load generator is one client address (the limiter's cost: bench/lib/rate-limit-phase.ts).
+    RATE_LIMIT_ENABLED: 'false',
   };
   const start = (name: VariantName, extra: Record<string, string>) =>
     startServer({

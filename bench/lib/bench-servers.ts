@@ -33,6 +33,9 @@ export function appEnv(run: BenchRun, databaseUrl: string): Record<string, strin
     // The before/after and scaling rows measure the code paths themselves (what every cache miss
     // runs); the cache rows start their own servers with it on.
     CACHE_ENABLED: 'false',
+    // One load generator is one client address sending thousands of requests a second; the cost of
+    // the limiter has its own row (bench/lib/rate-limit-phase.ts).
+    RATE_LIMIT_ENABLED: 'false',
   };
 }
 

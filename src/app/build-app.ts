@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import fastifyCompress from '@fastify/compress';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
 import { Cache, exportCacheMetrics } from '../platform/cache/index.ts';
 import type { Config } from '../platform/config/index.ts';
 import { type Database, openDatabase, translatePgError } from '../platform/db/index.ts';
@@ -12,6 +13,7 @@ import {
   type InternalServer,
   Lifecycle,
   metricsRoutes,
+  rateLimitRedis,
   registerResponseCache,
 } from '../platform/http/index.ts';
 import {
@@ -46,6 +48,7 @@ import { PayAtPropertyProvider } from './payments/payment-provider.ts';
 import { priceHistoryRepository } from './pricing/price-history-repository.ts';
 import { priceHistoryRoutes } from './pricing/price-history-routes.ts';
 import { PriceHistoryService } from './pricing/price-history-service.ts';
+import { limitsPrefix, loginLimiters, registerRateLimit } from './rate-limits.ts';
 import { reportRepository } from './reports/report-repository.ts';
 import { reportRoutes } from './reports/report-routes.ts';
 import { ReportService } from './reports/report-service.ts';
@@ -125,10 +128,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     },
     app.log,
   );
+  // The rate limiter's own connection (login throttling uses it too): commands fail fast to memory.
+  const limitsRedis = config.redis.url ? rateLimitRedis(config.redis.url, app.log) : undefined;
   try {
-    await mount(app, { config, db, cache, lifecycle, metrics, routeWindows });
+    await mount(app, { config, db, cache, lifecycle, metrics, routeWindows, limitsRedis });
   } catch (err) {
     // Nothing else would stop the embedded server (its child process would keep this one alive).
+    limitsRedis?.disconnect();
     await cache.close();
     await db.close();
     throw err;
@@ -147,11 +153,12 @@ interface Platform {
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics | undefined;
   readonly routeWindows: RouteWindows | undefined;
+  readonly limitsRedis: Redis | undefined;
 }
 
 /** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
 async function mount(app: HttpServer, platform: Platform): Promise<void> {
-  const { config, db, cache, lifecycle, metrics, routeWindows } = platform;
+  const { config, db, cache, lifecycle, metrics, routeWindows, limitsRedis } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
   const stopping = new AbortController();
@@ -190,6 +197,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     performance.stop();
     await internal.close();
     await cache.close();
+    await limitsRedis?.quit().catch(() => limitsRedis.disconnect());
     await db.close();
     lifecycle.markStopped();
   });
@@ -216,6 +224,8 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   await app.register(openApi);
   // Compression for answers that are not cached bytes (those carry their Content-Encoding already).
   await app.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
+  // Before the response cache: a cached answer is still a request the client spends.
+  if (config.rateLimit.enabled) await registerRateLimit(app, { config, db, metrics, redis: limitsRedis });
   registerResponseCache(app);
   let migrationsApplied = false;
   const checks = [
@@ -243,7 +253,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     ) as DomainCache['ns'],
     invalidate: (tags) => cache.invalidate(tags),
   };
-  const services = buildServices(config, db, app.log, metrics, domainCache);
+  const services = buildServices(config, db, app.log, metrics, domainCache, limitsRedis);
   // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
   const api = { prefix: '/api' };
@@ -297,6 +307,7 @@ function buildServices(
   log: Logger,
   metrics: Metrics | undefined,
   cache: DomainCache,
+  limitsRedis: Redis | undefined,
 ) {
   if (!config.auth.jwtSecret && config.env === 'production') {
     log.warn(
@@ -309,7 +320,14 @@ function buildServices(
   });
   const payments = new PayAtPropertyProvider();
   return {
-    auth: new AuthService({ db, users: authRepository, jwt, config: config.auth, log }),
+    auth: new AuthService({
+      db,
+      users: authRepository,
+      jwt,
+      config: config.auth,
+      log,
+      throttle: loginLimiters(config.auth, limitsRedis, limitsPrefix(config)),
+    }),
     hotels: new HotelService({ db, hotels: hotelRepository }),
     availability: new AvailabilityService({ db, availability: availabilityRepository, cache }),
     reviews: new ReviewService({ db, reviews: reviewRepository, cache }),

@@ -88,6 +88,16 @@ describe('loadConfig', () => {
           loginMaxFailuresPerIp: 50,
           loginThrottleWindowS: 900,
         },
+        rateLimit: {
+          enabled: true,
+          auth: { points: 20, durationS: 60 },
+          read: { points: 600, durationS: 60 },
+          write: { points: 120, durationS: 60 },
+          admin: { points: 300, durationS: 60 },
+          expensive: { points: 60, durationS: 60 },
+          abuseThreshold: 100,
+          blockS: 900,
+        },
       });
     });
 

@@ -16,6 +16,9 @@ export function testConfig(env: Record<string, string | undefined> = {}) {
       // test/platform/cache.test.ts) turn it on, and so do the HTTP fuzz and semantics suites.
       CACHE_ENABLED: 'false',
       CACHE_WARMUP: 'false',
+      // The suites fire many requests from one address; the rate-limit suite (test/rate-limit.test.ts)
+      // and the HTTP fuzz and semantics suites turn it on.
+      RATE_LIMIT_ENABLED: 'false',
       JWT_SECRET: TEST_JWT_SECRET,
       ...env,
     },

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AuthConfig } from '../../platform/config/index.ts';
 import { type Database, isUniqueViolation, type RepositoryFactory } from '../../platform/db/index.ts';
 import type { Logger } from '../../platform/observability/index.ts';
@@ -30,6 +31,13 @@ export interface AuthServiceDeps {
   readonly jwt: JwtSigner;
   readonly config: AuthConfig;
   readonly log: Logger;
+  readonly throttle: LoginThrottle;
+}
+
+/** The login buckets (see loginLimiters in src/app/rate-limits.ts): per account and per address. */
+export interface LoginThrottle {
+  readonly account: RateLimiterAbstract;
+  readonly ip: RateLimiterAbstract;
 }
 
 export class AuthService {
@@ -37,10 +45,8 @@ export class AuthService {
   readonly #jwt: JwtSigner;
   readonly #config: AuthConfig;
   readonly #log: Logger;
-  readonly #attempts = new KeyedQueue();
-  /** Per address: the throttle check and the recording of a failure, one at a time. */
-  readonly #addressGate = new KeyedQueue();
-  /** Per address: attempts that passed the throttle check and are still verifying a password. */
+  readonly #throttle: LoginThrottle;
+  /** Per address: this process's attempts still verifying a password (only for the Retry-After hint). */
   readonly #inFlight = new Map<string, number>();
 
   readonly #users: RepositoryFactory<AuthRepository>;
@@ -51,6 +57,7 @@ export class AuthService {
     this.#jwt = deps.jwt;
     this.#config = deps.config;
     this.#log = deps.log;
+    this.#throttle = deps.throttle;
   }
 
   async register(body: RegisterBody): Promise<Session> {
@@ -73,82 +80,84 @@ export class AuthService {
   }
 
   /**
-   * Attempts on one account run one after another in this process: otherwise a burst of parallel
-   * guesses would all pass the throttle check before the first failure is recorded.
+   * Consume-before-verify: an attempt takes a point from its account's bucket and its address's bucket
+   * before the password is checked, and gives them back if it succeeds (or fails for another reason
+   * than the password). A parallel burst of guesses therefore gets exactly LOGIN_MAX_FAILURES password
+   * checks per account and LOGIN_MAX_FAILURES_PER_IP per address, across instances when the buckets
+   * live in Redis. A successful login empties its account's bucket (the count starts again).
    */
-  login(body: LoginBody, ip: string): Promise<Session> {
-    return this.#attempts.run(body.email.trim().toLowerCase(), () =>
-      // Throttle counts and failures go to the primary: a replica's lag would let guesses through.
-      this.#db.write((db) => this.#login(this.#users(db), body, ip)),
-    );
-  }
-
-  async #login(repo: AuthRepository, body: LoginBody, ip: string): Promise<Session> {
+  async login(body: LoginBody, ip: string): Promise<Session> {
     const email = body.email.trim();
-    await this.#admit(repo, email, ip);
-    let settled = false;
+    const account = email.toLowerCase();
+    this.#inFlight.set(ip, (this.#inFlight.get(ip) ?? 0) + 1);
     try {
-      const user = await repo.findUserByEmail(email);
-      // Unknown e-mail: still pay for one scrypt, so response time does not reveal which accounts exist.
-      const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      if (!user || !ok) {
-        // Recorded before the attempt stops counting as in flight, under the address's gate: a check
-        // in between would otherwise see neither.
-        await this.#addressGate.run(ip, async () => {
-          try {
-            await repo.recordSecurityEvent({ type: 'login_failed', userId: user?.id, email, ip });
-          } finally {
-            settled = true;
-            this.#leave(ip);
-          }
-        });
-        throw domainError('INVALID_CREDENTIALS');
-      }
-      settled = true;
+      await this.#reserve(account, ip);
+    } catch (err) {
       this.#leave(ip);
-      const refresh = this.#newRefreshToken(randomUUID());
-      await repo.loginSucceeded(user.id, email, ip, refresh.stored);
-      const { passwordHash: _hash, ...publicUser } = user;
-      return this.#session(publicUser, refresh.token);
+      throw err;
+    }
+    let outcome = 'error' as 'failed' | 'succeeded' | 'error';
+    try {
+      // Failures go to the primary with the rest of the login's writes.
+      const session = await this.#db.write(async (db) => {
+        const repo = this.#users(db);
+        const user = await repo.findUserByEmail(email);
+        // Unknown e-mail: still pay for one scrypt, so response time does not reveal which accounts exist.
+        const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+        if (!user || !ok) {
+          outcome = 'failed';
+          await repo.recordSecurityEvent({ type: 'login_failed', userId: user?.id, email, ip });
+          throw domainError('INVALID_CREDENTIALS');
+        }
+        const refresh = this.#newRefreshToken(randomUUID());
+        await repo.loginSucceeded(user.id, email, ip, refresh.stored);
+        outcome = 'succeeded';
+        const { passwordHash: _hash, ...publicUser } = user;
+        return this.#session(publicUser, refresh.token);
+      });
+      return session;
     } finally {
-      if (!settled) this.#leave(ip);
+      this.#leave(ip);
+      if (outcome !== 'failed') await this.#refund(account, ip, outcome === 'succeeded');
     }
   }
 
-  /**
-   * The throttle: refuses once the account or the address has used up its failures in the window.
-   * An address's attempts still verifying a password count as failures until they are settled, and
-   * the check runs one at a time per address, so a parallel burst over many accounts gets exactly
-   * LOGIN_MAX_FAILURES_PER_IP password checks (per process; the account limit is serialised the same
-   * way by the account queue).
-   */
-  async #admit(repo: AuthRepository, email: string, ip: string): Promise<void> {
-    await this.#addressGate.run(ip, async () => {
-      const failures = await repo.recentLoginFailures(email, ip, this.#config.loginThrottleWindowS);
-      const inFlight = this.#inFlight.get(ip) ?? 0;
-      const accountFull = failures.account >= this.#config.loginMaxFailures;
-      const addressFull = failures.ip >= this.#config.loginMaxFailuresPerIp;
-      if (accountFull || addressFull) {
-        const retryAfter = accountFull
-          ? Math.max(1, this.#config.loginThrottleWindowS - failures.oldestAccountFailureAgeS)
-          : this.#config.loginThrottleWindowS;
-        this.#log.warn(
-          { ip, accountFailures: failures.account, ipFailures: failures.ip, inFlight },
-          'login throttled',
-        );
-        throw domainError('TOO_MANY_ATTEMPTS', undefined, { headers: { 'retry-after': String(retryAfter) } });
-      }
-      // Not failures (yet): attempts still checking a password, which might all fail. Past the limit
-      // they are a burst to wait out, not a block: a second later they have settled either way (a
-      // busy NAT's successful logins then pass, a guessing burst has recorded its failures).
-      if (failures.ip + inFlight >= this.#config.loginMaxFailuresPerIp) {
-        this.#log.warn({ ip, ipFailures: failures.ip, inFlight }, 'login burst throttled');
-        throw domainError('TOO_MANY_ATTEMPTS', 'Too many logins at once from this address; retry shortly', {
-          headers: { 'retry-after': '1' },
-        });
-      }
-      this.#inFlight.set(ip, inFlight + 1);
-    });
+  /** Takes one point from the address's and the account's buckets, or refuses with 429. */
+  async #reserve(account: string, ip: string): Promise<void> {
+    const throttle = this.#throttle;
+    try {
+      await throttle.ip.consume(ip);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      // A refused consume still counted: give it back, so that only admitted attempts hold points.
+      await throttle.ip.reward(ip).catch(() => undefined);
+      // Other attempts of this address in flight here hold points that come back if they succeed: a
+      // burst to wait out for a second, not a block for the window (a hint: other instances' unseen).
+      const burst = (this.#inFlight.get(ip) ?? 0) > 1;
+      this.#log.warn({ ip, inFlight: this.#inFlight.get(ip) ?? 0 }, 'login throttled (address)');
+      throw tooMany(burst ? 1 : secondsOf(err), burst);
+    }
+    try {
+      await throttle.account.consume(account);
+    } catch (err) {
+      await throttle.ip.reward(ip).catch(() => undefined);
+      if (!(err instanceof RateLimiterRes)) throw err;
+      await throttle.account.reward(account).catch(() => undefined);
+      this.#log.warn({ ip }, 'login throttled (account)');
+      throw tooMany(secondsOf(err), false);
+    }
+  }
+
+  async #refund(account: string, ip: string, succeeded: boolean): Promise<void> {
+    const throttle = this.#throttle;
+    try {
+      await Promise.all([
+        throttle.ip.reward(ip),
+        succeeded ? throttle.account.delete(account) : throttle.account.reward(account),
+      ]);
+    } catch (err) {
+      this.#log.warn({ err, ip }, 'login throttle: giving a point back failed');
+    }
   }
 
   #leave(ip: string): void {
@@ -234,21 +243,14 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Runs the tasks given for one key one at a time, in arrival order; different keys run in parallel. */
-class KeyedQueue {
-  readonly #tails = new Map<string, Promise<void>>();
+function secondsOf(res: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+}
 
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const result = (this.#tails.get(key) ?? Promise.resolve()).then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#tails.set(key, tail);
-    // Forget the key once its last task settles, so the map only holds accounts being tried right now.
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
-    return result;
-  }
+function tooMany(retryAfterS: number, burst: boolean) {
+  return domainError(
+    'TOO_MANY_ATTEMPTS',
+    burst ? 'Too many logins at once from this address; retry shortly' : undefined,
+    { headers: { 'retry-after': String(retryAfterS) } },
+  );
 }

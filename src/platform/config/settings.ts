@@ -454,8 +454,107 @@ export const settings = [
   setting({
     path: 'auth.loginThrottleWindowS',
     env: 'LOGIN_THROTTLE_WINDOW_S',
-    schema: int(10, 86_400),
+    schema: int(1, 86_400),
     default: 900,
     description: 'Window over which failed logins are counted, in seconds.',
+  }),
+  setting({
+    path: 'rateLimit.enabled',
+    env: 'RATE_LIMIT_ENABLED',
+    schema: Type.Boolean(),
+    default: true,
+    description:
+      'Rate limiting per client address (anonymous) or per user (authenticated), per route class; Redis-backed when `REDIS_URL` is set, with a memory fallback. Probes are never limited.',
+  }),
+  setting({
+    path: 'rateLimit.auth.points',
+    env: 'RATE_LIMIT_AUTH_POINTS',
+    schema: int(1, 1_000_000),
+    default: 20,
+    description:
+      'Requests per client in `RATE_LIMIT_AUTH_DURATION_S` for the auth class. Logging in, registering, refreshing: strict (password guessing).',
+  }),
+  setting({
+    path: 'rateLimit.auth.durationS',
+    env: 'RATE_LIMIT_AUTH_DURATION_S',
+    schema: int(1, 86_400),
+    default: 60,
+    description: 'The window of the auth class, in seconds.',
+  }),
+  setting({
+    path: 'rateLimit.read.points',
+    env: 'RATE_LIMIT_READ_POINTS',
+    schema: int(1, 1_000_000),
+    default: 600,
+    description:
+      'Requests per client in `RATE_LIMIT_READ_DURATION_S` for the read class. GET/HEAD requests: generous.',
+  }),
+  setting({
+    path: 'rateLimit.read.durationS',
+    env: 'RATE_LIMIT_READ_DURATION_S',
+    schema: int(1, 86_400),
+    default: 60,
+    description: 'The window of the read class, in seconds.',
+  }),
+  setting({
+    path: 'rateLimit.write.points',
+    env: 'RATE_LIMIT_WRITE_POINTS',
+    schema: int(1, 1_000_000),
+    default: 120,
+    description:
+      'Requests per client in `RATE_LIMIT_WRITE_DURATION_S` for the write class. POST/PUT/PATCH/DELETE (bookings): moderate.',
+  }),
+  setting({
+    path: 'rateLimit.write.durationS',
+    env: 'RATE_LIMIT_WRITE_DURATION_S',
+    schema: int(1, 86_400),
+    default: 60,
+    description: 'The window of the write class, in seconds.',
+  }),
+  setting({
+    path: 'rateLimit.admin.points',
+    env: 'RATE_LIMIT_ADMIN_POINTS',
+    schema: int(1, 1_000_000),
+    default: 300,
+    description:
+      'Requests per client in `RATE_LIMIT_ADMIN_DURATION_S` for the admin class. `/api/admin/...` and the operators routes: a separate budget.',
+  }),
+  setting({
+    path: 'rateLimit.admin.durationS',
+    env: 'RATE_LIMIT_ADMIN_DURATION_S',
+    schema: int(1, 86_400),
+    default: 60,
+    description: 'The window of the admin class, in seconds.',
+  }),
+  setting({
+    path: 'rateLimit.expensive.points',
+    env: 'RATE_LIMIT_EXPENSIVE_POINTS',
+    schema: int(1, 1_000_000),
+    default: 60,
+    description:
+      'Requests per client in `RATE_LIMIT_EXPENSIVE_DURATION_S` for the expensive class. Heavy reads (reports): their own, smaller budget.',
+  }),
+  setting({
+    path: 'rateLimit.expensive.durationS',
+    env: 'RATE_LIMIT_EXPENSIVE_DURATION_S',
+    schema: int(1, 86_400),
+    default: 60,
+    description: 'The window of the expensive class, in seconds.',
+  }),
+  setting({
+    path: 'rateLimit.abuseThreshold',
+    env: 'RATE_LIMIT_ABUSE_THRESHOLD',
+    schema: int(1, 1_000_000),
+    default: 100,
+    description:
+      'Rejections of one client within `RATE_LIMIT_BLOCK_S` after which it is blocked on every class for `RATE_LIMIT_BLOCK_S` (recorded as a `rate_limit_blocked` security event).',
+  }),
+  setting({
+    path: 'rateLimit.blockS',
+    env: 'RATE_LIMIT_BLOCK_S',
+    schema: int(1, 86_400),
+    default: 900,
+    description:
+      'How long an abusive client stays blocked, in seconds (also the window its rejections are counted over).',
   }),
 ] as const;

@@ -13,6 +13,14 @@ export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';
 export { installSignalHandlers, Lifecycle, shutdown, watchParentExit } from './lifecycle.ts';
 export type { MetricsRoutesOptions } from './metrics-routes.ts';
 export { metricsRoutes } from './metrics-routes.ts';
+export type {
+  BlockedEvent,
+  LimitedClass,
+  LimiterOptions,
+  LimitPolicy,
+  RateLimitOptions,
+} from './rate-limit.ts';
+export { createLimiter, rateLimit, rateLimitRedis } from './rate-limit.ts';
 export { registerResponseCache } from './response-cache.ts';
 export type { RouteClass } from './route-class.ts';
 export { declaredRouteClass, ROUTE_CLASSES, requestRouteClass, routeClassOf } from './route-class.ts';
