@@ -95,6 +95,22 @@ describe('OpenAPI documentation', () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/html/);
     assert.match(res.body, /<html/i);
+    // The page's CSP lets its own scripts and styles load (same origin), and each of them is served.
+    const csp = String(res.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'self'/);
+    assert.doesNotMatch(csp, /default-src 'none'/);
+    const assets = [...res.body.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((m) => m[1] as string);
+    assert.ok(assets.length >= 3, `scripts and styles: ${assets.join(', ')}`);
+    for (const asset of assets) {
+      assert.ok(!/^(https?:)?\/\//.test(asset), `${asset} is same-origin`);
+      const url = new URL(asset, 'http://x/docs/').pathname;
+      const got = await app.inject({ method: 'GET', url });
+      assert.equal(got.statusCode, 200, url);
+    }
+    // The JSON API keeps the CSP that allows nothing.
+    const api = await app.inject({ method: 'GET', url: '/docs/json' });
+    assert.ok(api.headers['content-security-policy']);
   });
 
   it('when a documented operation declares security, then calling it without a token gets 401', async () => {

@@ -14,6 +14,8 @@ import {
   Lifecycle,
   metricsRoutes,
   rateLimitRedis,
+  registerEdgeProtection,
+  registerLoadShedding,
   registerResponseCache,
 } from '../platform/http/index.ts';
 import {
@@ -220,6 +222,15 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     if (config.metrics.token) await app.register(metricsRoutes, { metrics, token: config.metrics.token });
   }
 
+  // Security headers first, so that every answer below (a shed 503 included) carries them; then
+  // shedding, before any work is done for a request.
+  await registerEdgeProtection(app, {
+    production: config.env === 'production',
+    corsOrigins: config.http.corsOrigins,
+    authBodyLimitBytes: config.http.authBodyLimitBytes,
+    htmlPrefixes: ['/docs'],
+  });
+  await registerLoadShedding(app, config.shedding, metrics);
   // Before every route, the probes included: @fastify/swagger only documents routes added after it.
   await app.register(openApi);
   // Compression for answers that are not cached bytes (those carry their Content-Encoding already).

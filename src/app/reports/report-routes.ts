@@ -11,6 +11,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ reports: ReportService }>
   app.get(
     '/admin/reports/bookings',
     {
+      // Heavy aggregates: their own in-flight cap and time budget (HTTP_MAX_IN_FLIGHT_EXPENSIVE, ...).
+      config: { routeClass: 'expensive' },
       onRequest: app.requireAdmin,
       schema: {
         tags: ['admin'],
@@ -26,6 +28,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ reports: ReportService }>
   app.get(
     '/admin/reports/occupancy',
     {
+      // Heavy aggregates: their own in-flight cap and time budget (HTTP_MAX_IN_FLIGHT_EXPENSIVE, ...).
+      config: { routeClass: 'expensive' },
       onRequest: app.requireAdmin,
       schema: {
         tags: ['admin'],

@@ -128,6 +128,104 @@ export const settings = [
     description: 'Hard limit for graceful shutdown; past it the process exits with code 1.',
   }),
   setting({
+    path: 'http.keepAliveTimeoutMs',
+    env: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    schema: ms(1000, 600_000),
+    default: 72_000,
+    description:
+      "How long an idle keep-alive connection is kept open. Keep it above the load balancer's idle timeout (60 s on common ones), or the balancer may reuse a socket the server is closing.",
+  }),
+  setting({
+    path: 'http.maxHeadersCount',
+    env: 'HTTP_MAX_HEADERS_COUNT',
+    schema: int(20, 2000),
+    default: 100,
+    description:
+      "Most request headers read per request; the rest are dropped (the headers' total size is capped at 16 KB: 431).",
+  }),
+  setting({
+    path: 'http.authBodyLimitBytes',
+    env: 'HTTP_AUTH_BODY_LIMIT_BYTES',
+    schema: int(1024, 1024 * 1024),
+    default: 16_384,
+    description:
+      'Largest accepted body on `/api/auth/...` routes (login, register, refresh); bigger gets 413.',
+  }),
+  setting({
+    path: 'http.corsOrigins',
+    env: 'CORS_ORIGINS',
+    schema: Type.String({ pattern: '^\\s*https?://[^\\s,/]+(\\s*,\\s*https?://[^\\s,/]+)*\\s*$' }),
+    transform: (list: string) => list.split(',').map((o) => o.trim()),
+    description:
+      'Comma list of browser origins (`https://app.example.com`) allowed to call the API cross-origin; unset allows none. Credentials are never allowed.',
+  }),
+  setting({
+    path: 'http.timeBudgetMs',
+    env: 'HTTP_TIME_BUDGET_MS',
+    schema: ms(0, 600_000),
+    default: 10_000,
+    description:
+      'Time budget of a request (0: none): past it the client gets 504 `E_TIMEOUT` and its running statements are cancelled. Probes have none.',
+  }),
+  setting({
+    path: 'http.timeBudgetExpensiveMs',
+    env: 'HTTP_TIME_BUDGET_EXPENSIVE_MS',
+    schema: ms(0, 600_000),
+    default: 30_000,
+    description: 'The time budget of `expensive` routes (reports).',
+  }),
+  setting({
+    path: 'shedding.maxInFlight',
+    env: 'HTTP_MAX_IN_FLIGHT',
+    schema: int(0, 100_000),
+    default: 512,
+    description:
+      'Requests handled at once before further ones get 503 `E_OVERLOADED` at once (0: no cap). Probes are never counted or refused.',
+  }),
+  setting({
+    path: 'shedding.maxInFlightExpensive',
+    env: 'HTTP_MAX_IN_FLIGHT_EXPENSIVE',
+    schema: int(0, 10_000),
+    default: 25,
+    description: 'Requests to `expensive` routes (reports) handled at once (0: no cap of their own).',
+  }),
+  setting({
+    path: 'shedding.maxEventLoopDelayMs',
+    env: 'SHED_EVENT_LOOP_DELAY_MS',
+    schema: ms(0, 60_000),
+    default: 1000,
+    description: 'Mean event-loop delay over the last sample above which requests are shed (0: off).',
+  }),
+  setting({
+    path: 'shedding.maxEventLoopUtilization',
+    env: 'SHED_EVENT_LOOP_UTILIZATION_PCT',
+    schema: int(0, 100),
+    default: 0,
+    description:
+      'Event-loop utilisation (percent of the last sample) above which requests are shed (0: off; a busy healthy server runs near 100 %, so the delay is the better signal).',
+  }),
+  setting({
+    path: 'shedding.maxHeapUsedMb',
+    env: 'SHED_HEAP_USED_MB',
+    schema: int(0, 1_000_000),
+    default: 0,
+    description: 'V8 heap in use, in MiB, above which requests are shed (0: off).',
+  }),
+  setting({
+    path: 'shedding.maxRssMb',
+    env: 'SHED_RSS_MB',
+    schema: int(0, 1_000_000),
+    default: 0,
+    description: 'Resident memory, in MiB, above which requests are shed (0: off).',
+  }),
+  setting({
+    path: 'shedding.sampleIntervalMs',
+    env: 'SHED_SAMPLE_INTERVAL_MS',
+    schema: ms(10, 10_000),
+    default: 500,
+    description: 'How often the event loop and memory are sampled for shedding.',
+  }),
+  setting({
     path: 'db.url',
     env: 'DATABASE_URL',
     schema: Type.String({ pattern: '^postgres(ql)?://' }),

@@ -69,9 +69,20 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
       }
       const startedAt = performance.now();
       const cbIndex = args.findIndex((a) => typeof a === 'function');
+      const signal = ctx?.signal;
+      // The request's budget is over: nothing more of it runs, except the ROLLBACK that ends its
+      // transaction.
+      if (signal?.aborted && !ROLLBACK.test(statementText(query))) {
+        const reason = signal.reason as Error;
+        if (cbIndex < 0) return Promise.reject(reason);
+        queueMicrotask(() => (args[cbIndex] as Callback)(reason, undefined));
+        return undefined;
+      }
+      const unwatch = signal ? cancelOnAbort(this, signal, logger) : undefined;
       if (cbIndex >= 0) {
         const cb = args[cbIndex] as Callback;
         args[cbIndex] = (err: Error | null, res: unknown) => {
+          unwatch?.();
           observe(query, startedAt, err, ctx);
           cb(err, res);
         };
@@ -80,10 +91,12 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
       const result = super.query(...(args as [never])) as unknown as Promise<unknown>;
       return result.then(
         (res) => {
+          unwatch?.();
           observe(query, startedAt, null, ctx);
           return res;
         },
         (err: unknown) => {
+          unwatch?.();
           observe(query, startedAt, err, ctx);
           throw err;
         },
@@ -91,6 +104,49 @@ export function instrumentedClientClass(options: QueryObserverOptions): typeof p
     }
   }
   return InstrumentedClient as unknown as typeof pg.Client;
+}
+
+const ROLLBACK = /^\s*ROLLBACK\b/i;
+
+function statementText(query: unknown): string {
+  if (typeof query === 'string') return query;
+  const text = (query as { text?: unknown } | null)?.text;
+  return typeof text === 'string' ? text : '';
+}
+
+interface CancellableClient {
+  readonly processID: number | null;
+  readonly secretKey: number | null;
+  readonly connectionParameters: { readonly host: string; readonly port: number };
+}
+
+/** The parts of pg's Connection a cancel request uses (its typings leave them out). */
+interface CancelConnection {
+  on(event: 'error', listener: (err: unknown) => void): void;
+  once(event: 'connect', listener: () => void): void;
+  connect(port: number | string, host?: string): void;
+  cancel(processID: number, secretKey: number): void;
+}
+
+/**
+ * Until the returned function is called, an abort of `signal` sends PostgreSQL a cancel request for
+ * whatever `client` is running (what the server does for statement_timeout: the statement fails
+ * with 57014 and the connection stays usable). The request goes over a new short connection, as
+ * the protocol wants; pg's own `Client.cancel` does the same but reads a deprecated getter.
+ */
+function cancelOnAbort(client: pg.Client, signal: AbortSignal, logger: Logger): () => void {
+  const onAbort = () => {
+    const { processID, secretKey, connectionParameters } = client as unknown as CancellableClient;
+    if (processID === null || secretKey === null) return;
+    const con = new pg.Connection() as unknown as CancelConnection;
+    con.on('error', (err: unknown) => logger.debug({ err }, 'sending a cancel request failed'));
+    con.once('connect', () => con.cancel(processID, secretKey));
+    const { host, port } = connectionParameters;
+    if (host.startsWith('/')) con.connect(`${host}/.s.PGSQL.${port}`);
+    else con.connect(port, host);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 /** SQL text → statement name, for naming what pg_stat_statements reports; bounded. */

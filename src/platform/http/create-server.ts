@@ -21,6 +21,7 @@ import { errorBody, registerErrorHandling } from './error-handler.ts';
 import { registerJsonBodyParser } from './json-body.ts';
 import { installRequestTracing } from './request-tracing.ts';
 import { RouteMethods } from './route-methods.ts';
+import { budgetedHandler, startTimeBudget, type TimeBudgets } from './time-budget.ts';
 import { requestValidatorCompiler } from './validation.ts';
 
 declare module 'fastify' {
@@ -78,6 +79,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
     ...(options.logger ? { loggerInstance: options.logger } : { logger: loggerOptions(config.log.level) }),
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
     clientErrorHandler: clientErrors.handle,
     trustProxy: config.http.trustProxy,
     requestIdHeader: false,
@@ -143,10 +145,19 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
       Math.min(1000, Math.floor(requestTimeoutMs / 10)),
     );
   }
+  // Node reads up to 2000 headers per request by default; a request needs a few dozen.
+  app.server.maxHeadersCount = config.http.maxHeadersCount;
+  const budgets: TimeBudgets = {
+    defaultMs: config.http.timeBudgetMs,
+    expensiveMs: config.http.timeBudgetExpensiveMs,
+  };
   app.setValidatorCompiler(requestValidatorCompiler());
   registerJsonBodyParser(app);
   app.decorateRequest('ctx', undefined as unknown as RequestContext);
-  app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  app.addHook('onRoute', (route) => {
+    routeMethods.add(route.method, route.url);
+    budgetedHandler(route, budgets);
+  });
   const nPlusOneWarnAt =
     options.nPlusOneWarnAt ?? config.metrics.nPlusOneWarnAt ?? (config.env === 'production' ? 0 : 10);
 
@@ -171,6 +182,7 @@ export function createHttpServer(config: Config, options: HttpServerOptions = {}
       userAgent: request.headers['user-agent'],
     });
     request.ctx = ctx;
+    startTimeBudget(request, reply, ctx, budgets);
     if (metrics) {
       // 'close' fires once per response whether it finished or the client went away mid-way.
       metrics.httpInFlight.inc();

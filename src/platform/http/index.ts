@@ -1,5 +1,7 @@
 export type { HttpServer, HttpServerOptions } from './create-server.ts';
 export { createHttpServer, TRACE_ID_HEADER } from './create-server.ts';
+export type { EdgeProtectionOptions } from './edge-protection.ts';
+export { registerEdgeProtection } from './edge-protection.ts';
 export type { ErrorBody } from './error-body.ts';
 export { ErrorBodySchema } from './error-body.ts';
 export { errorBody } from './error-handler.ts';
@@ -11,6 +13,8 @@ export type { InternalServer } from './internal-server.ts';
 export { createInternalServer } from './internal-server.ts';
 export type { LifecycleState, ShutdownOptions } from './lifecycle.ts';
 export { installSignalHandlers, Lifecycle, shutdown, watchParentExit } from './lifecycle.ts';
+export type { LoadSheddingOptions } from './load-shedding.ts';
+export { registerLoadShedding, SHED_REASONS } from './load-shedding.ts';
 export type { MetricsRoutesOptions } from './metrics-routes.ts';
 export { metricsRoutes } from './metrics-routes.ts';
 export type {
@@ -24,3 +28,4 @@ export { createLimiter, rateLimit, rateLimitRedis } from './rate-limit.ts';
 export { registerResponseCache } from './response-cache.ts';
 export type { RouteClass } from './route-class.ts';
 export { declaredRouteClass, ROUTE_CLASSES, requestRouteClass, routeClassOf } from './route-class.ts';
+export type { TimeBudgets } from './time-budget.ts';

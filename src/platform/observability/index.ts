@@ -6,7 +6,12 @@ export type { MemoryReport, ProcessSample, ProcessSamplesOptions } from './proce
 export { ProcessSamples } from './process-samples.ts';
 export { REDACTED, redactSecrets } from './redact.ts';
 export type { RequestContext } from './request-context.ts';
-export { currentRequestContext, requestContext, withRequestContext } from './request-context.ts';
+export {
+  currentRequestContext,
+  requestContext,
+  requestSignal,
+  withRequestContext,
+} from './request-context.ts';
 export type { RouteWindowStats, WindowSummary } from './route-windows.ts';
 export { RouteWindows } from './route-windows.ts';
 export type { TraceIds } from './trace-ids.ts';

@@ -14,6 +14,12 @@ export interface RequestContext {
   principal?: { readonly userId: string | number; readonly role?: string };
   /** The request's facts for warning and error logs (see loggerOptions); computed only when logged. */
   describe?: () => Record<string, unknown>;
+  /**
+   * Aborted when the request's time budget ends (its reason is the error the client got): database
+   * statements started after it fail at once, running ones are cancelled, and outbound calls should
+   * pass it on (see {@link requestSignal}).
+   */
+  signal?: AbortSignal;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
@@ -25,4 +31,15 @@ export function withRequestContext<T>(requestId: string, fn: () => T): T {
 
 export function currentRequestContext(): RequestContext | undefined {
   return requestContext.getStore();
+}
+
+/**
+ * The current request's budget signal, for outbound calls made deep in a use case; undefined outside
+ * a request or when the request has no budget.
+ *
+ * @example
+ * const res = await fetch(url, { signal: requestSignal() });
+ */
+export function requestSignal(): AbortSignal | undefined {
+  return requestContext.getStore()?.signal;
 }
