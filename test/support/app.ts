@@ -17,8 +17,11 @@ export function testConfig(env: Record<string, string | undefined> = {}) {
       CACHE_ENABLED: 'false',
       CACHE_WARMUP: 'false',
       // The suites fire many requests from one address; the rate-limit suite (test/rate-limit.test.ts)
-      // and the HTTP fuzz and semantics suites turn it on.
+      // turns it on.
       RATE_LIMIT_ENABLED: 'false',
+      // The apps run inside the test process, whose own work (compiling a generated client, seeding)
+      // blocks the loop they share; test/platform/load-protection.test.ts sets its thresholds.
+      SHED_EVENT_LOOP_DELAY_MS: '0',
       JWT_SECRET: TEST_JWT_SECRET,
       ...env,
     },
