@@ -21,7 +21,14 @@ import {
   RouteWindows,
   type Tracing,
 } from '../platform/observability/index.ts';
-import { cacheRoutes, DEFAULT_THRESHOLDS, opsRoutes, PerformanceMonitor } from '../platform/ops/index.ts';
+import {
+  breakerRoutes,
+  cacheRoutes,
+  DEFAULT_THRESHOLDS,
+  opsRoutes,
+  PerformanceMonitor,
+} from '../platform/ops/index.ts';
+import { buildResilience, type Resilience } from '../platform/resilience/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
@@ -76,6 +83,8 @@ declare module 'fastify' {
       readonly internal: InternalServer;
       /** The two-tier cache (disabled with CACHE_ENABLED=false). */
       readonly cache: Cache;
+      /** Every outbound dependency's policies and circuit breakers (shared through Redis when set). */
+      readonly resilience: Resilience;
       /** Aborted when the app starts closing: background work (the cache warm-up) stops on it. */
       readonly stopping: AbortSignal;
       /**
@@ -125,10 +134,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     },
     app.log,
   );
+  const resilience = await buildResilience(config, app.log, metrics);
   try {
-    await mount(app, { config, db, cache, lifecycle, metrics, routeWindows });
+    await mount(app, { config, db, cache, resilience, lifecycle, metrics, routeWindows });
   } catch (err) {
     // Nothing else would stop the embedded server (its child process would keep this one alive).
+    await resilience.close();
     await cache.close();
     await db.close();
     throw err;
@@ -144,6 +155,7 @@ interface Platform {
   readonly config: Config;
   readonly db: Database;
   readonly cache: Cache;
+  readonly resilience: Resilience;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics | undefined;
   readonly routeWindows: RouteWindows | undefined;
@@ -151,7 +163,7 @@ interface Platform {
 
 /** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
 async function mount(app: HttpServer, platform: Platform): Promise<void> {
-  const { config, db, cache, lifecycle, metrics, routeWindows } = platform;
+  const { config, db, cache, resilience, lifecycle, metrics, routeWindows } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
   const stopping = new AbortController();
@@ -169,6 +181,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     metrics,
     internal,
     cache,
+    resilience,
     stopping: stopping.signal,
     startWarmup,
   });
@@ -189,6 +202,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     stopping.abort();
     performance.stop();
     await internal.close();
+    await resilience.close();
     await cache.close();
     await db.close();
     lifecycle.markStopped();
@@ -255,7 +269,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
       checks,
       lifecycle,
       db,
-      sections: { cache: () => cacheSummary(cache) },
+      sections: { cache: () => cacheSummary(cache), breakers: () => resilience.summary() },
       migrations: () => db.migrationStatus(MIGRATIONS_DIR),
       windows: routeWindows,
     },
@@ -264,6 +278,8 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   await internal.register(opsRoutes, ops);
   await app.register(cacheRoutes, { cache, guard: app.requireAdmin, security: BEARER });
   await internal.register(cacheRoutes, { cache });
+  await app.register(breakerRoutes, { resilience, guard: app.requireAdmin, security: BEARER });
+  await internal.register(breakerRoutes, { resilience });
   await app.register(authRoutes, { ...api, auth: services.auth });
   const cached = { cache: domainCache };
   await app.register(hotelRoutes, { ...api, ...cached, hotels: services.hotels });
