@@ -188,7 +188,9 @@ export class CircuitBreaker {
    * equal generation with another state means this instance moved while Redis was away (SharedBreakers
    * pushes that instead).
    */
-  adopt(remote: RemoteState): void {
+  adopt(remote: RemoteState, force = false): void {
+    // `force`: Redis lost its data (restarted empty) and now counts from a lower generation.
+    if (force) this.#gen = Math.min(this.#gen, remote.gen - 1);
     if (remote.gen < this.#gen) return;
     if (remote.state === 'half-open') this.#probeElsewhere = remote.probeElsewhere === true;
     if (remote.gen === this.#gen) return;

@@ -157,8 +157,13 @@ export class SharedBreakers implements BreakerSync {
     const remote = await this.#read(breaker.name);
     if (!remote) return;
     const local = breaker.local;
-    if (remote.gen > local.gen || remote.state === local.state || local.state === 'half-open') {
+    if (remote.gen > local.gen || local.state === 'half-open') {
       breaker.adopt(remote);
+      return;
+    }
+    if (remote.state === local.state) {
+      // A lower generation than seen: Redis restarted empty; count from its numbers again.
+      if (remote.gen < local.gen) breaker.adopt(remote, true);
       return;
     }
     const pushed = await this.transition(
