@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import {
   connectSharedBreakers,
@@ -37,7 +37,12 @@ const clock = () => now;
 
 async function instance(url: string, prefix: string) {
   const link = await connectSharedBreakers({ url, prefix, pollMs: POLL_MS, now: clock }, recordingLogger());
-  const resilience = new Resilience(CONFIG, { log: recordingLogger(), shared: link.shared, onClose: link.close, now: clock });
+  const resilience = new Resilience(CONFIG, {
+    log: recordingLogger(),
+    shared: link.shared,
+    onClose: link.close,
+    now: clock,
+  });
   return { resilience, link, policy: resilience.policy('payments') };
 }
 
@@ -135,7 +140,10 @@ describe('shared breaker state when Redis dies', { skip: unreachable }, () => {
     const mailA = a.resilience.policy('mail');
     await assert.rejects(mailA.execute(fail503));
     assert.equal(mailA.breaker.state, 'open');
-    await assert.rejects(mailA.execute(async () => 'x'), { code: 'E_DEPENDENCY_UNAVAILABLE' });
+    await assert.rejects(
+      mailA.execute(async () => 'x'),
+      { code: 'E_DEPENDENCY_UNAVAILABLE' },
+    );
     await sleep(POLL_MS * 2);
     assert.equal(b.resilience.policy('mail').breaker.state, 'closed', 'B cannot learn it without Redis');
     assert.equal(await b.resilience.policy('mail').execute(async () => 'live'), 'live');

@@ -65,12 +65,10 @@ export class Chaos {
   }
 
   /**
-   * A pg Pool (or any object with `query` and `connect`) whose `query` and `connect` go through the
-   * switch; everything else is the pool's own.
+   * A pg Pool (or a client, or any Queryable) whose `query` and `connect` (when it has one) go
+   * through the switch; everything else is the pool's own.
    */
-  pool<P extends { query: (...args: never[]) => unknown; connect: (...args: never[]) => unknown }>(
-    pool: P,
-  ): P {
+  pool<P extends { query: (...args: never[]) => unknown }>(pool: P): P {
     const run = this.run.bind(this);
     return new Proxy(pool, {
       get(target, prop, receiver) {
