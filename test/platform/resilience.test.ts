@@ -376,3 +376,21 @@ describe('fail fast through a Fastify route and the outbound client', () => {
     assert.equal(snap?.lastFailure?.reason, 'http 503');
   });
 });
+
+describe('caller gives up', () => {
+  it("when the caller's signal aborts a half-open probe, then nothing is counted and the next call may probe", async () => {
+    const { resilience, clock } = registry({ failureThreshold: 1, timeoutMs: 1_000 });
+    const policy = resilience.policy('dep');
+    await rejects(policy.execute(fail(503)));
+    clock.advance(30_000);
+    const controller = new AbortController();
+    const hung = policy.execute((signal) => new Chaos().alwaysHang().run(async () => 1, signal), {
+      signal: controller.signal,
+    });
+    controller.abort(new Error('budget over'));
+    await assert.rejects(hung);
+    assert.equal(policy.breaker.state, 'half-open');
+    assert.equal(policy.breaker.snapshot().failures, 1);
+    assert.equal(await policy.execute(async () => 'ok'), 'ok');
+  });
+});

@@ -145,6 +145,11 @@ export class CircuitBreaker {
     return 'probe';
   }
 
+  /** Gives a permit back without an outcome (the caller gave up first: nothing was learnt). */
+  release(permit: Permit): void {
+    if (permit === 'probe') this.#probing = false;
+  }
+
   /** Records an admitted call's outcome; `failed` only for failures that count (see classify). */
   record(permit: Permit, ok: boolean, reason = 'failure'): void {
     const now = this.#now();

@@ -113,8 +113,8 @@ export class DependencyPolicy {
           : raw;
       const c = classify(err);
       // A non-counting answer (a 404) still shows the dependency is up.
-      if (!signal?.aborted) this.breaker.record(permit, !c.counts, c.reason);
-      else this.breaker.record(permit, true);
+      if (signal?.aborted) this.breaker.release(permit);
+      else this.breaker.record(permit, !c.counts, c.reason);
       throw err;
     }
   }
