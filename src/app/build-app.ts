@@ -25,7 +25,14 @@ import {
   RouteWindows,
   type Tracing,
 } from '../platform/observability/index.ts';
-import { cacheRoutes, DEFAULT_THRESHOLDS, opsRoutes, PerformanceMonitor } from '../platform/ops/index.ts';
+import {
+  breakerRoutes,
+  cacheRoutes,
+  DEFAULT_THRESHOLDS,
+  opsRoutes,
+  PerformanceMonitor,
+} from '../platform/ops/index.ts';
+import { buildResilience, type Resilience } from '../platform/resilience/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
@@ -81,6 +88,8 @@ declare module 'fastify' {
       readonly internal: InternalServer;
       /** The two-tier cache (disabled with CACHE_ENABLED=false). */
       readonly cache: Cache;
+      /** Every outbound dependency's policies and circuit breakers (shared through Redis when set). */
+      readonly resilience: Resilience;
       /** Aborted when the app starts closing: background work (the cache warm-up) stops on it. */
       readonly stopping: AbortSignal;
       /**
@@ -130,13 +139,15 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
     },
     app.log,
   );
+  const resilience = await buildResilience(config, app.log, metrics);
   // The rate limiter's own connection (login throttling uses it too): commands fail fast to memory.
   const limitsRedis = config.redis.url ? rateLimitRedis(config.redis.url, app.log) : undefined;
   try {
-    await mount(app, { config, db, cache, lifecycle, metrics, routeWindows, limitsRedis });
+    await mount(app, { config, db, cache, resilience, lifecycle, metrics, routeWindows, limitsRedis });
   } catch (err) {
     // Nothing else would stop the embedded server (its child process would keep this one alive).
     limitsRedis?.disconnect();
+    await resilience.close();
     await cache.close();
     await db.close();
     throw err;
@@ -152,6 +163,7 @@ interface Platform {
   readonly config: Config;
   readonly db: Database;
   readonly cache: Cache;
+  readonly resilience: Resilience;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics | undefined;
   readonly routeWindows: RouteWindows | undefined;
@@ -160,7 +172,7 @@ interface Platform {
 
 /** Migrations, the probes, the OpenAPI document and every domain module, on an open database. */
 async function mount(app: HttpServer, platform: Platform): Promise<void> {
-  const { config, db, cache, lifecycle, metrics, routeWindows, limitsRedis } = platform;
+  const { config, db, cache, resilience, lifecycle, metrics, routeWindows, limitsRedis } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
   const internal = createInternalServer(app.log);
   const stopping = new AbortController();
@@ -178,6 +190,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     metrics,
     internal,
     cache,
+    resilience,
     stopping: stopping.signal,
     startWarmup,
   });
@@ -198,6 +211,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     stopping.abort();
     performance.stop();
     await internal.close();
+    await resilience.close();
     await cache.close();
     await limitsRedis?.quit().catch(() => limitsRedis.disconnect());
     await db.close();
@@ -276,7 +290,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
       checks,
       lifecycle,
       db,
-      sections: { cache: () => cacheSummary(cache) },
+      sections: { cache: () => cacheSummary(cache), breakers: () => resilience.summary() },
       migrations: () => db.migrationStatus(MIGRATIONS_DIR),
       windows: routeWindows,
     },
@@ -285,6 +299,8 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   await internal.register(opsRoutes, ops);
   await app.register(cacheRoutes, { cache, guard: app.requireAdmin, security: BEARER });
   await internal.register(cacheRoutes, { cache });
+  await app.register(breakerRoutes, { resilience, guard: app.requireAdmin, security: BEARER });
+  await internal.register(breakerRoutes, { resilience });
   await app.register(authRoutes, { ...api, auth: services.auth });
   const cached = { cache: domainCache };
   await app.register(hotelRoutes, { ...api, ...cached, hotels: services.hotels });

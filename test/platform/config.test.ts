@@ -95,6 +95,17 @@ describe('loadConfig', () => {
           l2BreakerMs: 5_000,
           warmup: { enabled: true, budgetMs: 10_000, hotels: 200, cities: 20 },
         },
+        resilience: {
+          failureThreshold: 5,
+          halfOpenAfterMs: 30_000,
+          successThreshold: 2,
+          retries: 3,
+          baseDelayMs: 1_000,
+          maxDelayMs: 30_000,
+          timeoutMs: 30_000,
+          shared: undefined,
+          overrides: undefined,
+        },
         auth: {
           jwtSecret: undefined,
           accessTokenTtlS: 900,
@@ -114,6 +125,33 @@ describe('loadConfig', () => {
           blockS: 900,
         },
       });
+    });
+
+    it('when RESILIENCE_OVERRIDES names dependencies, then each gets its figures', () => {
+      const config = loadConfig({
+        env: {
+          RESILIENCE_OVERRIDES: 'llm:failures=5,halfOpenAfterMs=60000,successes=3;payments:timeoutMs=10000',
+        },
+        envFile: false,
+      });
+      assert.deepEqual(config.resilience.overrides, {
+        llm: { failures: 5, halfOpenAfterMs: 60_000, successes: 3 },
+        payments: { timeoutMs: 10_000 },
+      });
+    });
+
+    it('when RESILIENCE_OVERRIDES has an unknown key or a bad value, then loading fails naming it', () => {
+      for (const text of [
+        'llm:failure=5',
+        'llm:failures=0',
+        'LLM:timeoutMs=1',
+        'llm:',
+        'llm:sampleRatio=2',
+        'a:retries=1;',
+      ]) {
+        const err = configError({ RESILIENCE_OVERRIDES: text });
+        assert.equal(err.issues[0]?.variable, 'RESILIENCE_OVERRIDES', text);
+      }
     });
 
     it('when a variable is set to the empty string, then its default is used', () => {

@@ -225,6 +225,11 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     success: 'The cache counters per namespace and in total, and each namespace policy',
     errors: [NOT_ADMIN],
   },
+  'GET /api/admin/breakers': {
+    operationId: 'listBreakers',
+    success: 'Every circuit breaker of this instance with its state, counts and next probe time',
+    errors: [NOT_ADMIN],
+  },
   'POST /api/admin/cache/invalidate': {
     operationId: 'invalidateCache',
     success: 'What was invalidated (on every instance)',

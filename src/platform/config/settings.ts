@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import Type, { type TLiteral, type TUnion } from 'typebox';
+import { OVERRIDES_PATTERN, parseOverrides } from './resilience-overrides.ts';
 import { setting } from './setting.ts';
 
 const int = (min: number, max: number) => Type.Integer({ minimum: min, maximum: max });
@@ -512,6 +513,73 @@ export const settings = [
     schema: int(0, 1_000),
     default: 20,
     description: 'How many of the most booked cities get their first search page warmed.',
+  }),
+  setting({
+    path: 'resilience.failureThreshold',
+    env: 'BREAKER_FAILURE_THRESHOLD',
+    schema: int(1, 1_000),
+    default: 5,
+    description:
+      "Consecutive failures (timeouts, connection errors, HTTP 429 and 5xx) that open a dependency's circuit breaker.",
+  }),
+  setting({
+    path: 'resilience.halfOpenAfterMs',
+    env: 'BREAKER_HALF_OPEN_AFTER_MS',
+    schema: ms(100),
+    default: 30_000,
+    description: 'How long an open breaker fails fast before one probe call is let through (half-open).',
+  }),
+  setting({
+    path: 'resilience.successThreshold',
+    env: 'BREAKER_SUCCESS_THRESHOLD',
+    schema: int(1, 100),
+    default: 2,
+    description: 'Successful half-open probes in a row that close the breaker again.',
+  }),
+  setting({
+    path: 'resilience.retries',
+    env: 'RETRY_ATTEMPTS',
+    schema: int(0, 10),
+    default: 3,
+    description:
+      'Retries after the first attempt of an outbound call that failed in a way that counts (never after another 4xx).',
+  }),
+  setting({
+    path: 'resilience.baseDelayMs',
+    env: 'RETRY_BASE_DELAY_MS',
+    schema: ms(1, 60_000),
+    default: 1_000,
+    description:
+      'Backoff base: retry n waits a random time in [0, base × 2^(n-1)] (full jitter), at least a sent `Retry-After`.',
+  }),
+  setting({
+    path: 'resilience.maxDelayMs',
+    env: 'RETRY_MAX_DELAY_MS',
+    schema: ms(1, 600_000),
+    default: 30_000,
+    description: 'Longest wait between retries; a `Retry-After` asking for more gives up at once.',
+  }),
+  setting({
+    path: 'resilience.timeoutMs',
+    env: 'OUTBOUND_TIMEOUT_MS',
+    schema: ms(1, 600_000),
+    default: 30_000,
+    description: 'Time limit of one outbound attempt; its AbortSignal is aborted at the limit.',
+  }),
+  setting({
+    path: 'resilience.shared',
+    env: 'BREAKER_SHARED',
+    schema: Type.Boolean(),
+    description:
+      'Share breaker state across instances through Redis (one probe per cluster). Unset: on when `REDIS_URL` is set.',
+  }),
+  setting({
+    path: 'resilience.overrides',
+    env: 'RESILIENCE_OVERRIDES',
+    schema: Type.String({ pattern: OVERRIDES_PATTERN }),
+    transform: (text) => parseOverrides(text),
+    description:
+      'Per dependency: `name:key=value,...;name:...`, keys `failures`, `successes`, `halfOpenAfterMs`, `timeoutMs`, `retries`, `baseDelayMs`, `maxDelayMs`, `maxConcurrent`, `maxQueue`, `sampleRatio` (0..1: a sampling breaker), `sampleWindowMs`, `sampleMinCalls`; e.g. `llm:failures=5,halfOpenAfterMs=60000,successes=3`.',
   }),
   setting({
     path: 'auth.jwtSecret',

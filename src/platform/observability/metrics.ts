@@ -141,6 +141,26 @@ export class Metrics {
     });
   }
 
+  /** Defines a labelled gauge whose values are read at scrape time from `read()` (breaker states). */
+  sampledGauge<const L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => ReadonlyArray<{ readonly labels: Record<L, string>; readonly value: number }>,
+  ): void {
+    if (this.registry.getSingleMetric(name)) return;
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.set(labels as Partial<Record<L, string>>, value);
+      },
+    });
+  }
+
   /**
    * Defines gauges whose values are read at scrape time from `read()` (pool sizes, queue depths):
    * one gauge per key of what `read()` returns, named `${prefix}_${key}`.

@@ -1,4 +1,5 @@
 export { renderQueryAnalysis } from './analysis-report.ts';
+export { type BreakerRoutesOptions, breakerRoutes } from './breaker-routes.ts';
 export { cacheRoutes } from './cache-routes.ts';
 export type { CapturedStatement, CaptureOptions } from './capture-statements.ts';
 export { captureStatements } from './capture-statements.ts';
