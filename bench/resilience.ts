@@ -6,7 +6,7 @@
 //   (b) policy stack overhead (timeout + retry + breaker) on a healthy in-process call, A/B alternated
 //   (c) shared breaker propagation between two instances (two ioredis connection sets), p50 and max
 //
-// Other phases (rate limiting, load shedding) go into PHASES with the same ResiliencePhase shape.
+// The rate-limiting and overload rows come from bench/lib/protection-phases.ts.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -21,6 +21,7 @@ import {
   Resilience,
   type ResilienceConfig,
 } from '../src/platform/resilience/index.ts';
+import { overloadPhase, rateLimitPhase } from './lib/protection-phases.ts';
 import {
   percentile,
   type ResiliencePhase,
@@ -194,7 +195,7 @@ const propagation: ResiliencePhase = async (log) => {
   ];
 };
 
-const PHASES: ResiliencePhase[] = [failFast, overhead, propagation];
+const PHASES: ResiliencePhase[] = [failFast, overhead, propagation, rateLimitPhase, overloadPhase];
 
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');

@@ -11,6 +11,7 @@ import {
   registerLoadShedding,
 } from '../../src/platform/http/index.ts';
 import { Metrics } from '../../src/platform/observability/index.ts';
+import { Resilience } from '../../src/platform/resilience/index.ts';
 import { assertError, testConfig } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { recordingLogger } from '../support/silent-logger.ts';
@@ -261,6 +262,52 @@ describe('time budgets', () => {
       assert.equal((rows[0] as { n: number }).n, 0);
     } finally {
       await app.close();
+    }
+  });
+
+  it('when an outbound call runs past the budget, then it is aborted through its policy and the client gets 504', async () => {
+    const quiet = recordingLogger();
+    const resilience = new Resilience(
+      {
+        failureThreshold: 5,
+        halfOpenAfterMs: 30_000,
+        successThreshold: 2,
+        retries: 3,
+        baseDelayMs: 10,
+        maxDelayMs: 100,
+        timeoutMs: 30_000,
+      },
+      { log: quiet },
+    );
+    const app: HttpServer = createHttpServer(testConfig({ HTTP_TIME_BUDGET_MS: '200' }));
+    let aborted: unknown;
+    let outcome = 'pending';
+    app.get('/api/outbound', async () => {
+      try {
+        return await resilience.policy('supplier').execute(
+          (signal) =>
+            new Promise((_resolve, reject) => {
+              signal.addEventListener('abort', () => {
+                aborted = signal.reason;
+                reject(new Error('aborted'));
+              });
+            }),
+        );
+      } catch (err) {
+        outcome = (err as { code?: string }).code ?? 'other';
+        throw err;
+      }
+    });
+    await app.ready();
+    try {
+      assertError(await app.inject({ method: 'GET', url: '/api/outbound' }), 504, 'E_TIMEOUT');
+      for (let i = 0; i < 50 && outcome === 'pending'; i++) await sleep(10);
+      assert.ok(aborted !== undefined, 'the outbound call saw its signal abort');
+      assert.equal(outcome, 'E_TIMEOUT', 'the policy rethrows the budget, not a cancellation');
+      assert.equal(resilience.policy('supplier').breaker.snapshot().failures, 0, 'a budget is not a failure');
+    } finally {
+      await app.close();
+      await resilience.close();
     }
   });
 

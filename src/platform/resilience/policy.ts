@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BulkheadPolicy, bulkhead, TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import { appError } from '../errors/index.ts';
+import { requestSignal } from '../observability/request-context.ts';
 import { BreakerOpenError, type CircuitBreaker } from './breaker.ts';
 import { classify, DependencyTimeoutError } from './classify.ts';
 
@@ -64,13 +65,17 @@ export class DependencyPolicy {
       options.maxConcurrent > 0 ? bulkhead(options.maxConcurrent, options.maxQueue) : undefined;
   }
 
-  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, call: CallOptions<T> = {}): Promise<T> {
+  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, given: CallOptions<T> = {}): Promise<T> {
+    // Inside a request, the call stops with the request's time budget unless told otherwise.
+    const budget = given.signal ?? requestSignal();
+    const call = budget === given.signal ? given : { ...given, signal: budget };
     try {
       return this.#bulkhead
         ? await this.#bulkhead.execute(() => this.#withRetry(fn, call), call.signal)
         : await this.#withRetry(fn, call);
     } catch (err) {
-      if (call.signal?.aborted) throw err;
+      // Stopped by the caller: its reason (the budget's 504) rather than cockatiel's cancellation.
+      if (call.signal?.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : err;
       const failure =
         err instanceof BreakerOpenError || classify(err).counts || classify(err).reason === 'bulkhead full';
       if (!failure) throw err;
