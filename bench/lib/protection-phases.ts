@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOverloadPhase } from './overload-phase.ts';
-import { measureRateLimitOverhead } from './rate-limit-phase.ts';
+import { measureRateLimitOverhead, rateLimitBenchEnv } from './rate-limit-phase.ts';
 import type { ResiliencePhase } from './resilience-report.ts';
 
 /** HTTP throughput with rate limiting on vs off (memory buckets), alternated rounds. */
@@ -12,15 +12,7 @@ export const rateLimitPhase: ResiliencePhase = async (log) => {
   const scratch = await mkdtemp(join(tmpdir(), 'innkeep-rlbench-'));
   try {
     const r = await measureRateLimitOverhead({
-      env: {
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        JWT_SECRET: 'rate-limit-bench-secret-0123456789abcdef',
-        DB_SEED_ON_EMPTY: 'none',
-        CACHE_ENABLED: 'false',
-        INNKEEP_DATA_DIR: scratch,
-        ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-      },
+      env: rateLimitBenchEnv(scratch),
       rounds: 6,
       amount: 10_000,
       connections: 32,

@@ -37,6 +37,19 @@ const HIGH = '1000000';
  */
 const PATH = '/api/rate-limit-bench';
 
+/** The servers' base environment: DATABASE_URL if set, else an embedded PostgreSQL under `scratch`. */
+export function rateLimitBenchEnv(scratch: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: 'rate-limit-bench-secret-0123456789abcdef',
+    DB_SEED_ON_EMPTY: 'none',
+    CACHE_ENABLED: 'false',
+    INNKEEP_DATA_DIR: scratch,
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  };
+}
+
 /**
  * Measures HTTP throughput with rate limiting on and off and returns the ratio with a markdown
  * fragment for the results file.
@@ -115,15 +128,7 @@ if (import.meta.main) {
   });
   // Without DATABASE_URL each server starts its own embedded PostgreSQL in a scratch directory.
   const scratch = await mkdtemp(join(tmpdir(), 'innkeep-rlbench-'));
-  const env: Record<string, string> = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    JWT_SECRET: 'rate-limit-bench-secret-0123456789abcdef',
-    DB_SEED_ON_EMPTY: 'none',
-    CACHE_ENABLED: 'false',
-    INNKEEP_DATA_DIR: scratch,
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  };
+  const env = rateLimitBenchEnv(scratch);
   try {
     const result = await measureRateLimitOverhead({
       env,
