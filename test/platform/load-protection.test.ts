@@ -43,7 +43,7 @@ describe('load shedding', () => {
     app.get('/ready', async () => ({ status: 'ready' }));
     app.get('/api/work', async () => ({ ok: true }));
     app.post('/api/block', async () => {
-      busyWait(700);
+      busyWait(1500);
       return { blocked: true };
     });
     await app.ready();
@@ -53,8 +53,8 @@ describe('load shedding', () => {
       await app.inject({ method: 'POST', url: '/api/block' });
       // The first sample after the block sees it (the one after that sees a free loop again).
       let shed = await app.inject({ method: 'GET', url: '/api/work' });
-      for (let i = 0; i < 40 && shed.statusCode === 200; i++) {
-        await sleep(2);
+      for (let i = 0; i < 200 && shed.statusCode === 200; i++) {
+        await sleep(5);
         shed = await app.inject({ method: 'GET', url: '/api/work' });
       }
       const body = assertError(shed, 503, 'E_OVERLOADED');
