@@ -3,7 +3,7 @@
 // with shedding on. Reported: admitted p99 against the unloaded p99, the shed 503s' latency, and the
 // admitted throughput against the unloaded maximum.
 //
-//   node bench/lib/overload-phase.ts [--cap N] [--seconds S] [--work-ms MS]
+//   npm run bench:overload -- [--cap N] [--seconds S] [--work-ms MS]
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { percentile } from './measure.ts';

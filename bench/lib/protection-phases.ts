@@ -58,7 +58,7 @@ export const overloadPhase: ResiliencePhase = async (log) => {
         { label: 'shed share %', value: Math.round(100 * r.shedShare), unit: 'count' },
       ],
       goal: { text: 'admitted p99 ≤ 3× unloaded, shed p99 ≤ 5 ms, throughput ≥ 0.9', met },
-      notes: `A route with ${r.workMs} ms of CPU and a 5 ms wait (bench/overload-server.ts); open-loop client in the benchmark process (bench/lib/overload-phase.ts). Alone: node bench/lib/overload-phase.ts --cap N.`,
+      notes: `A route with ${r.workMs} ms of CPU and a 5 ms wait (bench/overload-server.ts); open-loop client in the benchmark process (bench/lib/overload-phase.ts). Alone: npm run bench:overload -- --cap N.`,
     },
   ];
 };
