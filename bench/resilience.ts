@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../src/platform/config/index.ts';
 import {
   connectSharedBreakers,
   DependencyHttpError,
@@ -30,15 +31,8 @@ import {
 } from './lib/resilience-report.ts';
 
 const quiet = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };
-const BASE: ResilienceConfig = {
-  failureThreshold: 5,
-  halfOpenAfterMs: 30_000,
-  successThreshold: 2,
-  retries: 3,
-  baseDelayMs: 1_000,
-  maxDelayMs: 30_000,
-  timeoutMs: 30_000,
-};
+/** The default policies (BREAKER_*, RETRY_*, OUTBOUND_TIMEOUT_MS unset). */
+const BASE: ResilienceConfig = loadConfig({ env: {}, envFile: false }).resilience;
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const ms = (ns: bigint) => Number(ns) / 1e6;
