@@ -23,6 +23,9 @@ export function testConfig(env: Record<string, string | undefined> = {}) {
       // blocks the loop they share; test/platform/load-protection.test.ts sets its thresholds.
       SHED_EVENT_LOOP_DELAY_MS: '0',
       JWT_SECRET: TEST_JWT_SECRET,
+      // The app suites enqueue jobs but do not run them; the queue suites (test/platform/queue-*.test.ts,
+      // test/jobs-*.test.ts) start workers themselves.
+      ROLE: 'api',
       ...env,
     },
     envFile: false,

@@ -723,4 +723,234 @@ export const settings = [
     description:
       'How long an abusive client stays blocked, in seconds (also the window its rejections are counted over).',
   }),
+  setting({
+    path: 'role',
+    env: 'ROLE',
+    schema: oneOf('all', 'api', 'worker'),
+    default: 'all',
+    description:
+      'What this process runs: `api` (HTTP only; jobs are enqueued, not run), `worker` (jobs and recurring jobs only; `innkeep worker` sets it) or `all` (both: what `npm start` runs, so one command is a working installation).',
+  }),
+  setting({
+    path: 'queue.driver',
+    env: 'QUEUE_DRIVER',
+    schema: oneOf('pgboss', 'bullmq'),
+    default: 'pgboss',
+    description:
+      "Job queue engine: `pgboss` (on the app's own PostgreSQL; enqueued inside the business transaction) or `bullmq` (on `REDIS_URL`; enqueued through an outbox table relayed after commit).",
+  }),
+  setting({
+    path: 'queue.namespace',
+    env: 'QUEUE_NAMESPACE',
+    schema: Type.String({ pattern: '^[a-z][a-z0-9_]{0,40}$' }),
+    default: 'innkeep_jobs',
+    description:
+      'Where the queue keeps its jobs: the pg-boss schema, or the BullMQ key prefix in Redis. Processes sharing jobs must share it.',
+  }),
+  setting({
+    path: 'queue.pollIntervalMs',
+    env: 'QUEUE_POLL_INTERVAL_MS',
+    schema: ms(500, 60_000),
+    default: 1000,
+    description: 'pg-boss: how often an idle worker looks for new jobs (pg-boss refuses less than 500).',
+  }),
+  setting({
+    path: 'queue.stalledAfterS',
+    env: 'QUEUE_STALLED_AFTER_S',
+    schema: int(10, 3600),
+    default: 30,
+    description:
+      'A job whose worker stopped answering for this long (killed, frozen) is given to another worker: the pg-boss heartbeat, the BullMQ lock duration.',
+  }),
+  setting({
+    path: 'queue.shutdownTimeoutMs',
+    env: 'WORKER_SHUTDOWN_TIMEOUT_MS',
+    schema: ms(0, 600_000),
+    default: 25_000,
+    description:
+      'On SIGTERM a worker stops taking jobs and gives running ones this long to finish; the rest are aborted and go back to the queue (their attempt counts).',
+  }),
+  setting({
+    path: 'queue.timeZone',
+    env: 'QUEUE_TIME_ZONE',
+    schema: Type.String({ minLength: 1, maxLength: 64 }),
+    default: 'UTC',
+    description: "Time zone of the recurring jobs' cron expressions (an IANA name such as `Europe/Paris`).",
+  }),
+  setting({
+    path: 'queue.keepCompletedHours',
+    env: 'QUEUE_KEEP_COMPLETED_HOURS',
+    schema: int(1, 24 * 90),
+    default: 24,
+    description:
+      'How long finished jobs stay visible (and deduplicate re-sent job ids) before they are deleted.',
+  }),
+  setting({
+    path: 'queue.queues.email.concurrency',
+    env: 'QUEUE_EMAIL_CONCURRENCY',
+    schema: int(1, 100),
+    default: 3,
+    description:
+      'Jobs of the `email` queue (confirmation, receipt, offer and alert e-mails) one worker runs at once.',
+  }),
+  setting({
+    path: 'queue.queues.email.attempts',
+    env: 'QUEUE_EMAIL_ATTEMPTS',
+    schema: int(1, 50),
+    default: 3,
+    description: 'Attempts of a `email` job (the first run included) before it goes to the dead letters.',
+  }),
+  setting({
+    path: 'queue.queues.email.backoff',
+    env: 'QUEUE_EMAIL_BACKOFF',
+    schema: oneOf('fixed', 'exponential'),
+    default: 'exponential',
+    description: 'Delay between attempts of a `email` job: `fixed` or `exponential` (doubling, with jitter).',
+  }),
+  setting({
+    path: 'queue.queues.email.backoffMs',
+    env: 'QUEUE_EMAIL_BACKOFF_MS',
+    schema: ms(0, 86_400_000),
+    default: 5000,
+    description: 'The first delay between attempts of a `email` job.',
+  }),
+  setting({
+    path: 'queue.queues.email.timeoutMs',
+    env: 'QUEUE_EMAIL_TIMEOUT_MS',
+    schema: ms(100, 86_400_000),
+    default: 30000,
+    description: 'A `email` job running longer than this is aborted and counts as a failed attempt.',
+  }),
+  setting({
+    path: 'queue.queues.email.ratePerSecond',
+    env: 'QUEUE_EMAIL_RATE_PER_S',
+    schema: int(0, 100_000),
+    default: 10,
+    description: 'At most this many `email` jobs start per second across all workers (0: no limit).',
+  }),
+  setting({
+    path: 'queue.queues.processing.concurrency',
+    env: 'QUEUE_PROCESSING_CONCURRENCY',
+    schema: int(1, 100),
+    default: 5,
+    description:
+      'Jobs of the `processing` queue (data exports, price-drop scans, cache warm-up) one worker runs at once.',
+  }),
+  setting({
+    path: 'queue.queues.processing.attempts',
+    env: 'QUEUE_PROCESSING_ATTEMPTS',
+    schema: int(1, 50),
+    default: 5,
+    description:
+      'Attempts of a `processing` job (the first run included) before it goes to the dead letters.',
+  }),
+  setting({
+    path: 'queue.queues.processing.backoff',
+    env: 'QUEUE_PROCESSING_BACKOFF',
+    schema: oneOf('fixed', 'exponential'),
+    default: 'exponential',
+    description:
+      'Delay between attempts of a `processing` job: `fixed` or `exponential` (doubling, with jitter).',
+  }),
+  setting({
+    path: 'queue.queues.processing.backoffMs',
+    env: 'QUEUE_PROCESSING_BACKOFF_MS',
+    schema: ms(0, 86_400_000),
+    default: 10000,
+    description: 'The first delay between attempts of a `processing` job.',
+  }),
+  setting({
+    path: 'queue.queues.processing.timeoutMs',
+    env: 'QUEUE_PROCESSING_TIMEOUT_MS',
+    schema: ms(100, 86_400_000),
+    default: 300000,
+    description: 'A `processing` job running longer than this is aborted and counts as a failed attempt.',
+  }),
+  setting({
+    path: 'queue.queues.processing.ratePerSecond',
+    env: 'QUEUE_PROCESSING_RATE_PER_S',
+    schema: int(0, 100_000),
+    default: 0,
+    description: 'At most this many `processing` jobs start per second across all workers (0: no limit).',
+  }),
+  setting({
+    path: 'queue.queues.scheduled.concurrency',
+    env: 'QUEUE_SCHEDULED_CONCURRENCY',
+    schema: int(1, 100),
+    default: 2,
+    description:
+      'Jobs of the `scheduled` queue (the recurring maintenance jobs (cron)) one worker runs at once.',
+  }),
+  setting({
+    path: 'queue.queues.scheduled.attempts',
+    env: 'QUEUE_SCHEDULED_ATTEMPTS',
+    schema: int(1, 50),
+    default: 3,
+    description: 'Attempts of a `scheduled` job (the first run included) before it goes to the dead letters.',
+  }),
+  setting({
+    path: 'queue.queues.scheduled.backoff',
+    env: 'QUEUE_SCHEDULED_BACKOFF',
+    schema: oneOf('fixed', 'exponential'),
+    default: 'fixed',
+    description:
+      'Delay between attempts of a `scheduled` job: `fixed` or `exponential` (doubling, with jitter).',
+  }),
+  setting({
+    path: 'queue.queues.scheduled.backoffMs',
+    env: 'QUEUE_SCHEDULED_BACKOFF_MS',
+    schema: ms(0, 86_400_000),
+    default: 60000,
+    description: 'The first delay between attempts of a `scheduled` job.',
+  }),
+  setting({
+    path: 'queue.queues.scheduled.timeoutMs',
+    env: 'QUEUE_SCHEDULED_TIMEOUT_MS',
+    schema: ms(100, 86_400_000),
+    default: 600000,
+    description: 'A `scheduled` job running longer than this is aborted and counts as a failed attempt.',
+  }),
+  setting({
+    path: 'queue.queues.scheduled.ratePerSecond',
+    env: 'QUEUE_SCHEDULED_RATE_PER_S',
+    schema: int(0, 100_000),
+    default: 0,
+    description: 'At most this many `scheduled` jobs start per second across all workers (0: no limit).',
+  }),
+  setting({
+    path: 'mail.smtpUrl',
+    env: 'SMTP_URL',
+    schema: Type.String({ pattern: '^smtps?://' }),
+    description:
+      'SMTP server for e-mail (`smtp://user:pass@host:587`, `smtps://` for implicit TLS), used through a connection pool. Unset: each message is written as an `.eml` file under `INNKEEP_DATA_DIR/mail/` and its path is logged.',
+  }),
+  setting({
+    path: 'mail.from',
+    env: 'MAIL_FROM',
+    schema: Type.String({ minLength: 3, maxLength: 320 }),
+    default: 'Innkeep <no-reply@innkeep.localhost>',
+    description: 'The From address of every e-mail; its domain also names the stable Message-IDs.',
+  }),
+  setting({
+    path: 'mail.poolMax',
+    env: 'SMTP_POOL_MAX',
+    schema: int(1, 50),
+    default: 3,
+    description: 'SMTP connections kept open per worker process.',
+  }),
+  setting({
+    path: 'mail.publicUrl',
+    env: 'PUBLIC_URL',
+    schema: Type.String({ pattern: '^https?://' }),
+    default: 'http://localhost:3000',
+    description: 'Base URL of the site, for the links in e-mails (book a waitlist offer, see a booking).',
+  }),
+  setting({
+    path: 'waitlist.offerHoldMinutes',
+    env: 'WAITLIST_OFFER_HOLD_MINUTES',
+    schema: int(1, 7 * 24 * 60),
+    default: 30,
+    description:
+      'A waitlist offer holds its room this long for the user it was offered to; unbooked, the room goes to the next in line.',
+  }),
 ] as const;
