@@ -124,6 +124,49 @@ describe('loadConfig', () => {
           abuseThreshold: 100,
           blockS: 900,
         },
+        role: 'all',
+        queue: {
+          driver: 'pgboss',
+          namespace: 'innkeep_jobs',
+          pollIntervalMs: 1000,
+          stalledAfterS: 30,
+          shutdownTimeoutMs: 25_000,
+          timeZone: 'UTC',
+          keepCompletedHours: 24,
+          queues: {
+            email: {
+              concurrency: 3,
+              attempts: 3,
+              backoff: 'exponential',
+              backoffMs: 5000,
+              timeoutMs: 30000,
+              ratePerSecond: 10,
+            },
+            processing: {
+              concurrency: 5,
+              attempts: 5,
+              backoff: 'exponential',
+              backoffMs: 10000,
+              timeoutMs: 300000,
+              ratePerSecond: 0,
+            },
+            scheduled: {
+              concurrency: 2,
+              attempts: 3,
+              backoff: 'fixed',
+              backoffMs: 60000,
+              timeoutMs: 600000,
+              ratePerSecond: 0,
+            },
+          },
+        },
+        mail: {
+          smtpUrl: undefined,
+          from: 'Innkeep <no-reply@innkeep.localhost>',
+          poolMax: 3,
+          publicUrl: 'http://localhost:3000',
+        },
+        waitlist: { offerHoldMinutes: 30 },
       });
     });
 
