@@ -26,6 +26,11 @@ export interface Database {
   readonly pool: pg.Pool;
   /** Where the pool points, without the password. */
   readonly target: string;
+  /**
+   * The connection string itself, password included: for platform parts that need connections of
+   * their own (the job queue's pool). Never log it; `target` is the printable form.
+   */
+  readonly url: string;
   readonly embedded: boolean;
   /**
    * Runs an idempotent read, retrying transient failures (bounded by DB_QUERY_RETRIES). Reads may be
@@ -119,6 +124,7 @@ export async function openDatabase(
   return {
     pool,
     target: redactUrl(url),
+    url,
     embedded: embedded !== undefined,
     read: (fn) => retryTransient(() => fn(pool), 'read'),
     idempotent: (fn) => {

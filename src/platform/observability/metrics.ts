@@ -117,6 +117,20 @@ export class Metrics {
     return { inc: (labels, value = 1) => counter.inc(labels, value) };
   }
 
+  /** Defines (or returns the already defined) histogram `name`, in seconds. */
+  histogram<const L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets: readonly number[],
+  ): { observe(labels: Record<L, string>, seconds: number): void } {
+    const existing = this.registry.getSingleMetric(name) as Histogram<L> | undefined;
+    const histogram =
+      existing ??
+      new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
+    return { observe: (labels, seconds) => histogram.observe(labels as Partial<Record<L, string>>, seconds) };
+  }
+
   /**
    * Defines a counter whose values are read at scrape time from `read()`: for counts kept elsewhere
    * (the cache's counters), so that they are counted in one place and only exported here. `read()`
