@@ -78,7 +78,7 @@ export async function seedPayments(ctx: SeedContext): Promise<number> {
 }
 
 /**
- * About one notification per ten bookings: pending reminders for stays starting in two days or more,
+ * About one notification per ten bookings: queued reminders for stays starting in two days or more,
  * already-sent confirmations, cancellations and review requests for the rest.
  */
 export async function seedNotifications(ctx: SeedContext): Promise<number> {
@@ -91,7 +91,7 @@ export async function seedNotifications(ctx: SeedContext): Promise<number> {
      OVERRIDING SYSTEM VALUE
      SELECT row_number() OVER (ORDER BY b.id), b.user_id, n.type, 'email',
        jsonb_build_object('bookingId', b.id, 'hotelId', b.hotel_id, 'startDate', b.start_date),
-       CASE WHEN n.type = 'booking_reminder' THEN 'pending' ELSE 'sent' END,
+       CASE WHEN n.type = 'booking_reminder' THEN 'queued' ELSE 'sent' END,
        CASE WHEN n.type = 'booking_reminder' THEN 0 ELSE 1 END,
        n.scheduled_at,
        CASE WHEN n.type <> 'booking_reminder' THEN n.scheduled_at + interval '4 seconds' END,

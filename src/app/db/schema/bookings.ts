@@ -156,10 +156,14 @@ export const notifications = pgTable(
     type: text('type').notNull(),
     channel: text('channel').notNull().default('email'),
     payload: jsonb('payload').notNull().default(sql`'{}'::jsonb`),
-    status: text('status', { enum: ['pending', 'sent', 'failed', 'cancelled'] })
+    /** Delivery: queued -> sending -> sent | failed (cancelled: no longer to be sent). */
+    status: text('status', { enum: ['queued', 'sending', 'sent', 'failed', 'cancelled'] })
       .notNull()
-      .default('pending'),
+      .default('queued'),
     attempts: smallint('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    /** What the SMTP server answered (or the .eml file written), for tracing a message. */
+    providerMessageId: text('provider_message_id'),
     scheduledAt: timestamp('scheduled_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     createdAt: createdAt(),
