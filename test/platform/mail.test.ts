@@ -134,6 +134,31 @@ describe('mailer over SMTP', () => {
     }
   });
 
+  it('when the caller gives up on a slow send, then it fails as transient at once', async () => {
+    const m = mailer();
+    smtp.delayMs = 2_000;
+    try {
+      const started = Date.now();
+      const err = await sendFailure(m.send(message(13), { signal: AbortSignal.timeout(150) }));
+      assert.equal(err.permanent, false);
+      assert.equal(err.reason, 'EABORT');
+      assert.ok(Date.now() - started < 1_500);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('when the mailer is closed during a send, then that send completes and later ones fail', async () => {
+    const m = mailer();
+    smtp.delayMs = 200;
+    const sending = m.send(message(14));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await m.close();
+    assert.equal((await sending).accepted, true);
+    const err = await sendFailure(m.send(message(15)));
+    assert.equal(err.permanent, false);
+  });
+
   it('when the server refuses the message with 550, then the send fails as permanent', async () => {
     const m = mailer();
     smtp.refuse(550, 'Message rejected as spam', { times: 1 });
