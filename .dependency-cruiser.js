@@ -34,6 +34,14 @@ export default {
       from: { path: `^src/platform/(${from})/` },
       to: { path: `^src/platform/(${to})/` },
     })),
+    {
+      name: 'platform-direction-mail',
+      comment:
+        'src/platform/mail is a leaf adapter: it imports only src/platform/config and src/platform/observability.',
+      severity: 'error',
+      from: { path: '^src/platform/mail/' },
+      to: { path: '^src/platform/(?!config/|observability/|mail/)[^/]+/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
