@@ -18,6 +18,7 @@ import {
   registerLoadShedding,
   registerResponseCache,
 } from '../platform/http/index.ts';
+import { createMailer, type Mailer } from '../platform/mail/index.ts';
 import {
   type Logger,
   Metrics,
@@ -31,7 +32,9 @@ import {
   DEFAULT_THRESHOLDS,
   opsRoutes,
   PerformanceMonitor,
+  queueRoutes,
 } from '../platform/ops/index.ts';
+import { buildJobQueue, type JobQueue } from '../platform/queue/index.ts';
 import { buildResilience, type Resilience } from '../platform/resilience/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
@@ -52,6 +55,10 @@ import { hotelRepository } from './hotels/hotel-repository.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
 import { HotelService } from './hotels/hotel-service.ts';
 import { IdempotentRequests } from './idempotency/idempotent-requests.ts';
+import { notificationQueue, sendNotificationJob } from './notifications/notification-jobs.ts';
+import type { NotificationQueue } from './notifications/notification-queue.ts';
+import { NotificationSender } from './notifications/notification-sender.ts';
+import { renderNotification } from './notifications/templates/render-notification.ts';
 import { openApi } from './openapi.ts';
 import { PayAtPropertyProvider } from './payments/payment-provider.ts';
 import { priceHistoryRepository } from './pricing/price-history-repository.ts';
@@ -90,6 +97,8 @@ declare module 'fastify' {
       readonly cache: Cache;
       /** Every outbound dependency's policies and circuit breakers (shared through Redis when set). */
       readonly resilience: Resilience;
+      /** The job queue: producing everywhere, running jobs when ROLE is worker or all. */
+      readonly jobs: JobQueue;
       /** Aborted when the app starts closing: background work (the cache warm-up) stops on it. */
       readonly stopping: AbortSignal;
       /**
@@ -174,6 +183,17 @@ interface Platform {
 async function mount(app: HttpServer, platform: Platform): Promise<void> {
   const { config, db, cache, resilience, lifecycle, metrics, routeWindows, limitsRedis } = platform;
   if (config.db.migrateOnStart) await db.migrate(MIGRATIONS_DIR);
+  const jobs = buildJobQueue(config, db, app.log, metrics);
+  const mailer = createMailer(
+    {
+      smtpUrl: config.mail.smtpUrl,
+      from: config.mail.from,
+      poolMax: config.mail.poolMax,
+      dataDir: config.db.dataDir,
+    },
+    app.log,
+  );
+  const notifications = registerJobs(jobs, { config, db, mailer });
   const internal = createInternalServer(app.log);
   const stopping = new AbortController();
   let warming = false;
@@ -191,6 +211,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     internal,
     cache,
     resilience,
+    jobs,
     stopping: stopping.signal,
     startWarmup,
   });
@@ -210,6 +231,9 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   app.addHook('onClose', async () => {
     stopping.abort();
     performance.stop();
+    // Running jobs finish (or are aborted at WORKER_SHUTDOWN_TIMEOUT_MS) while the database is up.
+    await jobs.close().catch((err: unknown) => app.log.warn({ err }, 'closing the job queue failed'));
+    await mailer.close().catch(() => {});
     await internal.close();
     await resilience.close();
     await cache.close();
@@ -278,7 +302,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     ) as DomainCache['ns'],
     invalidate: (tags) => cache.invalidate(tags),
   };
-  const services = buildServices(config, db, app.log, metrics, domainCache, limitsRedis);
+  const services = buildServices(config, db, app.log, metrics, domainCache, limitsRedis, notifications);
   // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
   const api = { prefix: '/api' };
@@ -301,6 +325,8 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   await internal.register(cacheRoutes, { cache });
   await app.register(breakerRoutes, { resilience, guard: app.requireAdmin, security: BEARER });
   await internal.register(breakerRoutes, { resilience });
+  await app.register(queueRoutes, { jobs, db, guard: app.requireAdmin, security: BEARER });
+  await internal.register(queueRoutes, { jobs, db });
   await app.register(authRoutes, { ...api, auth: services.auth });
   const cached = { cache: domainCache };
   await app.register(hotelRoutes, { ...api, ...cached, hotels: services.hotels });
@@ -315,7 +341,33 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
 
   await app.ready();
   await internal.ready();
+  // Producing works from here; with ROLE worker or all this process also runs the jobs.
+  await jobs.start({ work: config.role !== 'api' });
   performance.start();
+}
+
+/** The domain's jobs on the queue; returns the NotificationQueue the services enqueue e-mails with. */
+function registerJobs(
+  jobs: JobQueue,
+  deps: { config: Config; db: Database; mailer: Mailer },
+): NotificationQueue {
+  const { config, db, mailer } = deps;
+  const sender = new NotificationSender({
+    db,
+    mail: mailer,
+    render: renderNotification,
+    publicUrl: config.mail.publicUrl,
+    messageIdDomain: mailDomain(config.mail.from),
+  });
+  const send = sendNotificationJob(sender);
+  jobs.register(send);
+  return notificationQueue(jobs, send);
+}
+
+/** The domain of an address such as `Innkeep <no-reply@innkeep.localhost>`. */
+function mailDomain(from: string): string {
+  const match = /@([^>\s]+)>?\s*$/.exec(from);
+  return match?.[1] ?? 'innkeep.localhost';
 }
 
 /** Starts the operators' listener (METRICS_HOST:METRICS_PORT); resolves with its address. */
@@ -335,6 +387,7 @@ function buildServices(
   metrics: Metrics | undefined,
   cache: DomainCache,
   limitsRedis: Redis | undefined,
+  _notifications: NotificationQueue,
 ) {
   if (!config.auth.jwtSecret && config.env === 'production') {
     log.warn(

@@ -77,8 +77,13 @@ export async function cacheClearCommand(
   return 0;
 }
 
-/** The JSON answer, or what went wrong as one line. */
-async function call(config: Config, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+/** The running app's JSON answer on its internal listener, or what went wrong as one line. */
+export async function call(
+  config: Config,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   const { host, port } = config.metrics;
   if (!config.metrics.enabled) return 'METRICS_ENABLED=false: the app has no internal listener to ask';
   if (port === 0) return 'METRICS_PORT=0: set the port the running app listens on for operators';
@@ -109,7 +114,7 @@ async function call(config: Config, method: 'GET' | 'POST', path: string, body?:
   return parsed;
 }
 
-function fail(message: string, code = 1): number {
+export function fail(message: string, code = 1): number {
   console.error(message);
   return code;
 }

@@ -14,6 +14,7 @@ const OPTIONS = {
   namespace: { type: 'string' },
   'seq-scan-rows': { type: 'string' },
   'estimate-factor': { type: 'string' },
+  'older-than-s': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -28,7 +29,7 @@ export const parseCommandLine = (argv: string[]) =>
 export function startsServer(argv: string[]): boolean {
   try {
     const { positionals, values } = parseCommandLine(argv);
-    return (positionals[0] ?? 'start') === 'start' && !values.help;
+    return ['start', 'worker'].includes(positionals[0] ?? 'start') && !values.help;
   } catch {
     return false; // a usage error, which the CLI reports
   }

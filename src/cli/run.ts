@@ -17,12 +17,16 @@ import { parseCommandLine } from './command-line.ts';
 import { cliLogger } from './logger.ts';
 import { analyzeQueriesCommand, checkIndexesCommand, planFlagOptions } from './perf.ts';
 import { progressReporter } from './progress.ts';
+import { queueCleanCommand, queueRetryCommand, queueStatsCommand } from './queues.ts';
 import { createAdminCommand, createAdminInput } from './users.ts';
 
 const USAGE = `Usage: innkeep <command> [options]
 
 Commands:
   start                         Start the API (default). Migrates, seeds demo data into an empty database.
+                                With ROLE=all (the default) it also runs the background jobs.
+  worker                        Run background jobs only (ROLE=worker): no public listener, the
+                                internal one (health, metrics) only. SIGTERM drains running jobs.
   db migrate                    Apply pending migrations and exit.
   db seed [--scale S] [--seed N] [--reset]
                                 Load demo data: S = small (default) | medium | large. --reset empties
@@ -47,6 +51,11 @@ Commands:
                                 Invalidate entries tagged T (e.g. hotel:42), or one namespace, or
                                 (neither) everything, on every instance. Both ask the running app on
                                 its internal listener (METRICS_HOST:METRICS_PORT).
+  queues stats [--json]         Every job queue's waiting, running, delayed, completed, failed and dead
+                                jobs, oldest waiting job and throughput (asks the running app).
+  queues retry <queue>          Put a queue's failed jobs back to waiting.
+  queues clean <queue> [--older-than-s S]
+                                Delete a queue's finished jobs older than S seconds (3600).
   config [--markdown]           Print the configuration variables.
   help                          Show this text.
 
@@ -85,6 +94,7 @@ async function main(argv: string[], cli: CliContext): Promise<number> {
   }
   const config = loadConfig();
   if (command === 'start') return start(config, cli.tracing);
+  if (command === 'worker') return start({ ...config, role: 'worker' }, cli.tracing);
   if (command === 'db' && sub === 'migrate') return migrate(config);
   if (command === 'db' && sub === 'seed') {
     const scale = values.scale as SeedScale;
@@ -120,6 +130,11 @@ async function main(argv: string[], cli: CliContext): Promise<number> {
   if (command === 'perf' && sub === 'check-indexes') return checkIndexesCommand(config, values.json);
   if (command === 'cache' && sub === 'stats') return cacheStatsCommand(config, values.json);
   if (command === 'cache' && sub === 'clear') return cacheClearCommand(config, values.tag, values.namespace);
+  const queueName = positionals[2];
+  if (command === 'queues' && sub === 'stats') return queueStatsCommand(config, values.json);
+  if (command === 'queues' && sub === 'retry') return queueRetryCommand(config, queueName);
+  if (command === 'queues' && sub === 'clean')
+    return queueCleanCommand(config, queueName, values['older-than-s']);
   return usageError(`Unknown command: ${positionals.join(' ')}`);
 }
 
@@ -128,7 +143,11 @@ async function start(config: Config, tracing: Tracing | undefined): Promise<numb
   const app = await buildApp(config, { logger, deferReady: true, ...(tracing ? { tracing } : {}) });
   const requestShutdown = installSignalHandlers(app, app.innkeep.lifecycle, {
     drainDelayMs: config.http.shutdownDrainDelayMs,
-    timeoutMs: config.http.shutdownTimeoutMs,
+    // A worker's drain (WORKER_SHUTDOWN_TIMEOUT_MS) must fit inside the shutdown bound.
+    timeoutMs:
+      config.role === 'api'
+        ? config.http.shutdownTimeoutMs
+        : Math.max(config.http.shutdownTimeoutMs, config.queue.shutdownTimeoutMs + 5_000),
   });
   if (runByNpm) {
     // With a process-group signal (systemd, Ctrl-C) npm's shell dies beside us while we already
@@ -139,7 +158,8 @@ async function start(config: Config, tracing: Tracing | undefined): Promise<numb
     });
   }
   const { db } = app.innkeep;
-  if (config.db.seedOnEmpty !== 'none' && (await isDatabaseEmpty(db.pool))) {
+  const workerOnly = config.role === 'worker';
+  if (!workerOnly && config.db.seedOnEmpty !== 'none' && (await isDatabaseEmpty(db.pool))) {
     logger.info({ scale: config.db.seedOnEmpty }, 'empty database: loading demo data');
     await seed(db.pool, config.db.seedOnEmpty, 42);
   }
@@ -149,7 +169,9 @@ async function start(config: Config, tracing: Tracing | undefined): Promise<numb
   try {
     internalAddress = await listenInternal(app);
     listening = 'PORT';
-    address = await app.listen({ host: config.http.host, port: config.http.port });
+    address = workerOnly
+      ? internalAddress
+      : await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     // Stops the embedded PostgreSQL too, or its child process would keep this one alive.
     await app.close();
@@ -166,6 +188,13 @@ async function start(config: Config, tracing: Tracing | undefined): Promise<numb
     throw err;
   }
   app.innkeep.lifecycle.markReady();
+  if (workerOnly) {
+    logger.info(
+      { internal: internalAddress, database: db.target, driver: app.innkeep.jobs.driver },
+      'Innkeep worker is running',
+    );
+    return -1;
+  }
   app.innkeep.startWarmup();
   const url = address.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
   logger.info(

@@ -33,7 +33,12 @@ export function notificationQueue(
   return {
     async queue(tx, notificationIds) {
       for (const notificationId of notificationIds) {
-        await jobs.enqueueIn(tx, job, { notificationId }, { jobId: uuidFrom(`notification:${notificationId}`) });
+        await jobs.enqueueIn(
+          tx,
+          job,
+          { notificationId },
+          { jobId: uuidFrom(`notification:${notificationId}`) },
+        );
       }
     },
   };

@@ -61,7 +61,9 @@ export class NotificationSender {
     const claimed = await (await repo()).claim(notificationId);
     if (!claimed) return 'skipped';
     const fail = async (err: unknown, final: boolean) => {
-      await db.write((q) => notificationRepository(q).markAttemptFailed(notificationId, describe(err), final));
+      await db.write((q) =>
+        notificationRepository(q).markAttemptFailed(notificationId, describe(err), final),
+      );
     };
     if (claimed.channel !== 'email') {
       const err = new UnrecoverableJobError(`notification channel ${claimed.channel} is not supported`);

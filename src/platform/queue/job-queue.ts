@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Static, TSchema } from 'typebox';
 import type { Transaction } from '../db/index.ts';
+import { AppError, ErrorCodes } from '../errors/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { DriverQueueCounts, JobSummary, OutgoingJob, QueueDriver } from './driver.ts';
 import {
@@ -33,12 +34,14 @@ export interface QueueStats extends DriverQueueCounts {
   readonly ratePerSecond: number;
 }
 
-/** An admin operation on a queue that does not exist. */
-export class UnknownQueueError extends Error {
-  readonly code = 'E_QUEUE_NOT_FOUND';
-  readonly statusCode = 404;
+/** An admin operation on a queue that does not exist: 404 E_NOT_FOUND in the standard format. */
+export class UnknownQueueError extends AppError {
   constructor(queue: string) {
-    super(`there is no queue named ${JSON.stringify(queue)}`);
+    super(
+      ErrorCodes.NOT_FOUND.code,
+      ErrorCodes.NOT_FOUND.status,
+      `there is no queue named ${JSON.stringify(queue)}`,
+    );
     this.name = 'UnknownQueueError';
   }
 }
