@@ -51,6 +51,9 @@ import { BookingService } from './bookings/booking-service.ts';
 import { warmCache } from './cache-warmup.ts';
 import { CACHE_POLICIES, type DomainCache } from './common/cache.ts';
 import { BEARER } from './common/schemas.ts';
+import { exportRepository } from './exports/export-repository.ts';
+import { exportRoutes } from './exports/export-routes.ts';
+import { ExportService } from './exports/export-service.ts';
 import { hotelRepository } from './hotels/hotel-repository.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
 import { HotelService } from './hotels/hotel-service.ts';
@@ -337,6 +340,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   await app.register(waitlistRoutes, { ...api, waitlist: services.waitlist });
   await app.register(tripRoutes, { ...api, trips: services.trips });
   await app.register(dashboardRoutes, { ...api, dashboard: services.dashboard });
+  await app.register(exportRoutes, { ...api, exports: services.exports });
   await app.register(reportRoutes, { ...api, reports: services.reports });
 
   await app.ready();
@@ -423,6 +427,8 @@ function buildServices(
     waitlist: new WaitlistService({ db, waitlist: waitlistRepository, cache }),
     trips: new TripService({ db, trips: tripRepository, cache }),
     dashboard: new DashboardService({ db, dashboards: dashboardRepository, cache }),
+    // ExportJobs is wired in by the job queue; until then exports stay queued.
+    exports: new ExportService({ db, exports: exportRepository, dataDir: config.db.dataDir }),
     reports: new ReportService({ db, reports: reportRepository, cache }),
   };
 }

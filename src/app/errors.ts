@@ -74,6 +74,16 @@ export const DomainErrors = {
     status: 409,
     message: 'A room of this type is free for every night of the stay: book it instead',
   },
+  EXPORT_NOT_READY: {
+    code: 'E_EXPORT_NOT_READY',
+    status: 409,
+    message: 'The data export is not completed: poll its status until it is',
+  },
+  EXPORT_EXPIRED: {
+    code: 'E_EXPORT_EXPIRED',
+    status: 410,
+    message: 'The data export has expired: request a new one',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type DomainErrorName = keyof typeof DomainErrors;

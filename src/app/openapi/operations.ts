@@ -1,5 +1,6 @@
 import { ErrorCodes } from '../../platform/errors/index.ts';
 import { DomainErrors } from '../errors.ts';
+import { EXPORT_TTL_DAYS } from '../exports/export-schema.ts';
 import { IDEMPOTENCY_KEY_FORMAT } from '../idempotency/idempotency-key.ts';
 
 /** Every error a client can see, by catalogue name: the platform's and the booking domain's. */
@@ -194,6 +195,31 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
   'GET /api/me/dashboard': {
     operationId: 'getMyDashboard',
     success: 'The caller’s upcoming bookings, active waitlist entries and latest reviews',
+  },
+  'POST /api/me/export': {
+    operationId: 'requestMyDataExport',
+    success:
+      'The new queued export, or the one already queued or running (Location names its status); ' +
+      'a completed or failed earlier export does not stop a new one',
+    successHeaders: { Location: 'The export’s status, /api/me/export/{id}' },
+  },
+  'GET /api/me/export/{id}': {
+    operationId: 'getMyDataExport',
+    success: 'The export’s status and progress, with the download link once completed (until it expires)',
+    errors: [['NOT_FOUND', 'no such export of the caller']],
+  },
+  'GET /api/me/export/{id}/download': {
+    operationId: 'downloadMyDataExport',
+    success: 'The export file (application/json, as an attachment)',
+    successHeaders: { 'Content-Disposition': 'attachment; filename="innkeep-export-{id}.json"' },
+    errors: [
+      ['NOT_FOUND', 'no such export of the caller'],
+      ['EXPORT_NOT_READY', 'the export is queued, running or failed'],
+      [
+        'EXPORT_EXPIRED',
+        `the export completed more than ${EXPORT_TTL_DAYS} days ago (its file is no longer served)`,
+      ],
+    ],
   },
   'GET /api/admin/reports/bookings': {
     operationId: 'getBookingsReport',

@@ -10,6 +10,8 @@ export const ACCEPTED_UNINDEXED_FOREIGN_KEYS: Readonly<Record<string, string>> =
     'hotels are deactivated (is_active), never deleted; bookings are read by user, room type or status and dates',
   bookings_trip_id_trips_id_fk:
     "trips are never deleted; a trip's bookings are read through bookings_user_created_idx (b.user_id = t.user_id)",
+  price_drop_alerts_room_type_id_room_types_id_fk:
+    'room types go only with their hotel, and hotels are deactivated, never deleted; alerts are read by user',
   security_events_user_id_users_id_fk:
     'users are never deleted (no account deletion yet: add (user_id) when it comes, or each delete scans the events)',
 };

@@ -2,6 +2,7 @@ import { captureStatements } from '../../platform/ops/index.ts';
 import { AUTH_STATEMENTS } from './auth-statements.ts';
 import { BOOKING_STATEMENTS } from './booking-statements.ts';
 import type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
+import { EXPORT_STATEMENTS } from './export-statements.ts';
 import { HOTEL_STATEMENTS } from './hotel-statements.ts';
 import { NOTIFICATION_STATEMENTS } from './notification-statements.ts';
 import type { StatementSamples } from './statement-samples.ts';
@@ -19,6 +20,7 @@ export const STATEMENT_CATALOGUE: readonly CatalogueEntry[] = [
   ...BOOKING_STATEMENTS,
   ...AUTH_STATEMENTS,
   ...NOTIFICATION_STATEMENTS,
+  ...EXPORT_STATEMENTS,
 ];
 
 /**

@@ -58,6 +58,8 @@ const DOMAIN_TABLES = [
   'refresh_tokens',
   'idempotency_keys',
   'security_events',
+  'data_exports',
+  'price_drop_alerts',
 ];
 
 /** Tables seedDatabase fills with explicit ids: their identity sequences must continue after them. */

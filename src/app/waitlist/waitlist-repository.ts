@@ -65,14 +65,16 @@ WITH rt AS (
   JOIN hotels h ON h.id = rt.hotel_id
   WHERE rt.id = $2 AND h.is_active
 ), free AS (
-  -- room_inventory_pk: one row per night at most, so counting the free nights is exact.
-  SELECT count(*) = ($4::date - $3::date) AS every_night
+  -- room_inventory_pk: one row per night at most, so counting the (free) nights is exact. The stay's
+  -- price now, when every night has one, is what price-drop alerts compare with later.
+  SELECT count(*) FILTER (WHERE i.available_rooms > 0) = ($4::date - $3::date) AS every_night,
+         CASE WHEN count(*) = ($4::date - $3::date) THEN sum(i.price_cents) END AS quoted_total_cents
   FROM rt
   JOIN room_inventory i ON i.room_type_id = rt.id
-  WHERE i.date >= $3::date AND i.date < $4::date AND i.available_rooms > 0
+  WHERE i.date >= $3::date AND i.date < $4::date
 ), w AS (
-  INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, guests)
-  SELECT $1, rt.id, $3::date, $4::date, $5::smallint
+  INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, guests, quoted_total_cents)
+  SELECT $1, rt.id, $3::date, $4::date, $5::smallint, free.quoted_total_cents
   FROM rt, free
   WHERE $5::smallint <= rt.capacity AND $3::date >= rt.today AND NOT free.every_night
   ON CONFLICT (user_id, room_type_id, start_date, end_date) WHERE status IN ('waiting', 'offered')

@@ -99,6 +99,11 @@ export const waitlist = pgTable(
       .notNull()
       .default('waiting'),
     offeredAt: timestamp('offered_at', { withTimezone: true }),
+    /**
+     * The stay's price at the nightly prices when the entry was made (null when a night had no price):
+     * what price-drop alerts compare the current price with.
+     */
+    quotedTotalCents: integer('quoted_total_cents'),
     createdAt: createdAt(),
   },
   (t) => [

@@ -1,3 +1,4 @@
 export * from './bookings.ts';
+export * from './exports.ts';
 export * from './hotels.ts';
 export * from './users.ts';
