@@ -1,3 +1,4 @@
 export * from './bookings.ts';
 export * from './hotels.ts';
+export * from './stats.ts';
 export * from './users.ts';
