@@ -3,6 +3,7 @@ import { AUTH_STATEMENTS } from './auth-statements.ts';
 import { BOOKING_STATEMENTS } from './booking-statements.ts';
 import type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 import { HOTEL_STATEMENTS } from './hotel-statements.ts';
+import { MAINTENANCE_STATEMENTS } from './maintenance-statements.ts';
 import type { StatementSamples } from './statement-samples.ts';
 
 export type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
@@ -17,6 +18,7 @@ export const STATEMENT_CATALOGUE: readonly CatalogueEntry[] = [
   ...HOTEL_STATEMENTS,
   ...BOOKING_STATEMENTS,
   ...AUTH_STATEMENTS,
+  ...MAINTENANCE_STATEMENTS,
 ];
 
 /**
