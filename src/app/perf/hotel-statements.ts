@@ -72,7 +72,11 @@ const REVIEW_LISTS: CatalogueEntry[] = Object.entries(REVIEW_ORDER_INDEX).map(([
   indexes: ['hotels_pkey', index, 'users_pkey'],
 }));
 
-/** Stays starting in the range walk bookings_status_dates_idx once per status (see report-repository). */
+/**
+ * Stays starting on the range's live days walk bookings_status_dates_idx once per status and day
+ * (see report-repository); the aggregated days' rows of booking_daily_stats are read by whichever
+ * scan is cheaper (the table is empty until the aggregation job runs).
+ */
 const BOOKING_REPORT_INDEXES: Record<ReportGroup, readonly string[]> = {
   day: ['bookings_status_dates_idx'],
   hotel: ['bookings_status_dates_idx'],

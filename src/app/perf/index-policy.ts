@@ -8,6 +8,8 @@
 export const ACCEPTED_UNINDEXED_FOREIGN_KEYS: Readonly<Record<string, string>> = {
   bookings_hotel_id_hotels_id_fk:
     'hotels are deactivated (is_active), never deleted; bookings are read by user, room type or status and dates',
+  booking_daily_stats_hotel_id_hotels_id_fk:
+    'hotels are deactivated (is_active), never deleted; the stats are read by day range (booking_daily_stats_pk)',
   bookings_trip_id_trips_id_fk:
     "trips are never deleted; a trip's bookings are read through bookings_user_created_idx (b.user_id = t.user_id)",
   price_drop_alerts_room_type_id_room_types_id_fk:

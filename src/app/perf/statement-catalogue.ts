@@ -4,6 +4,7 @@ import { BOOKING_STATEMENTS } from './booking-statements.ts';
 import type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 import { EXPORT_STATEMENTS } from './export-statements.ts';
 import { HOTEL_STATEMENTS } from './hotel-statements.ts';
+import { MAINTENANCE_STATEMENTS } from './maintenance-statements.ts';
 import { NOTIFICATION_STATEMENTS } from './notification-statements.ts';
 import type { StatementSamples } from './statement-samples.ts';
 
@@ -21,6 +22,7 @@ export const STATEMENT_CATALOGUE: readonly CatalogueEntry[] = [
   ...AUTH_STATEMENTS,
   ...NOTIFICATION_STATEMENTS,
   ...EXPORT_STATEMENTS,
+  ...MAINTENANCE_STATEMENTS,
 ];
 
 /**

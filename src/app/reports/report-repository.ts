@@ -1,38 +1,54 @@
 import type { Queryable, RepositoryFactory } from '../../platform/db/index.ts';
+import { ANY_STATUS, MEASURES } from './booking-measures.ts';
 import type { BookingsReportRow, OccupancyReport, ReportGroup } from './report-schema.ts';
 
 /**
- * Listing every status (the CHECK constraint's full set) filters nothing, but lets PostgreSQL walk
- * bookings_status_dates_idx (status, start_date, end_date) by start_date range once per status.
+ * The days of [$1, $2] booking_daily_stats does not hold (today, the future, and any past day not
+ * aggregated yet), as an array: `start_date = ANY (...)` walks bookings_status_dates_idx once per
+ * status and live day, so the days answered from the table cost no booking read at all.
  */
-const IN_RANGE = `b.status IN ('pending', 'confirmed', 'cancelled', 'completed')
-  AND b.start_date BETWEEN $1::date AND $2::date`;
+const LIVE_DAYS = `ARRAY(
+  SELECT d::date FROM generate_series($1::date, $2::date, interval '1 day') d
+  WHERE NOT EXISTS (SELECT 1 FROM booking_stats_days m WHERE m.day = d::date))`;
 
-const MEASURES = `count(*) AS bookings,
-       count(*) FILTER (WHERE b.status = 'cancelled') AS cancelled,
-       COALESCE(sum(b.end_date - b.start_date) FILTER (WHERE b.status <> 'cancelled'), 0) AS nights,
-       COALESCE(sum(b.total_cents) FILTER (WHERE b.status <> 'cancelled'), 0) AS "revenueCents"`;
-
-/** The measures per hotel and currency: the hotel report as is, and the city report rolls it up. */
-const PER_HOTEL = `
-  SELECT b.hotel_id, b.currency, ${MEASURES}
-  FROM bookings b
-  WHERE ${IN_RANGE}
-  GROUP BY b.hotel_id, b.currency`;
+/**
+ * The measures of the bookings checking in in [$1, $2] per `grain` and currency: the days listed in
+ * booking_stats_days from booking_daily_stats (written by the same MEASURES, see
+ * src/app/maintenance/booking-daily-stats.ts; a row's day is always listed, its foreign key
+ * cascades), every other day live from bookings. Sums of bigint are numeric in PostgreSQL: cast
+ * back, as the live count(*) and sums are bigint.
+ */
+function measuresBy(grain: 'day' | 'hotel_id'): string {
+  const live = grain === 'day' ? 'b.start_date' : 'b.hotel_id';
+  return `
+  SELECT u.${grain}, u.currency, sum(u.bookings)::bigint AS bookings, sum(u.cancelled)::bigint AS cancelled,
+         sum(u.nights)::bigint AS nights, sum(u."revenueCents")::bigint AS "revenueCents"
+  FROM (
+    SELECT s.${grain}, s.currency, sum(s.bookings) AS bookings, sum(s.cancelled) AS cancelled,
+           sum(s.nights) AS nights, sum(s.revenue_cents) AS "revenueCents"
+    FROM booking_daily_stats s
+    WHERE s.day BETWEEN $1::date AND $2::date
+    GROUP BY s.${grain}, s.currency
+    UNION ALL
+    SELECT ${live} AS ${grain}, b.currency, ${MEASURES}
+    FROM bookings b
+    WHERE ${ANY_STATUS} AND b.start_date = ANY (${LIVE_DAYS})
+    GROUP BY ${live}, b.currency
+  ) u
+  GROUP BY u.${grain}, u.currency`;
+}
 
 /** One statement per grouping; `$3` is the row cap (plus one, to detect truncation). */
 const BOOKINGS_SQL: Record<ReportGroup, string> = {
   day: `
-SELECT to_char(b.start_date, 'YYYY-MM-DD') AS key, b.currency, ${MEASURES}
-FROM bookings b
-WHERE ${IN_RANGE}
-GROUP BY b.start_date, b.currency
-ORDER BY b.start_date, b.currency
+SELECT to_char(g.day, 'YYYY-MM-DD') AS key, g.currency, g.bookings, g.cancelled, g.nights, g."revenueCents"
+FROM (${measuresBy('day')}) g
+ORDER BY g.day, g.currency
 LIMIT $3`,
   hotel: `
 SELECT g.hotel_id::text AS key, g.hotel_id AS "hotelId", h.name AS "hotelName", g.currency, g.bookings,
        g.cancelled, g.nights, g."revenueCents"
-FROM (${PER_HOTEL}) g
+FROM (${measuresBy('hotel_id')}) g
 JOIN hotels h ON h.id = g.hotel_id
 ORDER BY g."revenueCents" DESC, g.hotel_id, g.currency
 LIMIT $3`,
@@ -42,7 +58,7 @@ LIMIT $3`,
 SELECT h.city AS key, h.country, g.currency, sum(g.bookings)::bigint AS bookings,
        sum(g.cancelled)::bigint AS cancelled, sum(g.nights)::bigint AS nights,
        sum(g."revenueCents")::bigint AS "revenueCents"
-FROM (${PER_HOTEL}) g
+FROM (${measuresBy('hotel_id')}) g
 JOIN hotels h ON h.id = g.hotel_id
 GROUP BY h.city, h.country, g.currency
 ORDER BY "revenueCents" DESC, h.city, h.country, g.currency

@@ -55,6 +55,8 @@ export const refreshTokens = pgTable(
     index('refresh_tokens_family_idx').on(t.familyId),
     // logout everywhere / user deletion cascade.
     index('refresh_tokens_user_idx').on(t.userId),
+    // purge job: delete expired tokens in batches.
+    index('refresh_tokens_expires_idx').on(t.expiresAt),
   ],
 );
 
