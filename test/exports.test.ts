@@ -95,7 +95,7 @@ describe('data exports (/api/me/export)', () => {
 
     const res = await request(alice);
     assert.equal(res.statusCode, 202, res.body);
-    assert.equal(queryCount(res.headers), 3, 'BEGIN, the insert, COMMIT');
+    assert.equal(queryCount(res.headers), 4, 'BEGIN, the insert, the build job (same transaction), COMMIT');
     const created = res.json() as DataExport;
     assert.equal(created.status, 'queued');
     assert.equal(created.progress, 0);

@@ -37,6 +37,7 @@ import {
 import { buildJobQueue, type JobQueue } from '../platform/queue/index.ts';
 import { buildResilience, type Resilience } from '../platform/resilience/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
+import { type AppJobs, registerAppJobs } from './app-jobs.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
 import { authRoutes } from './auth/auth-routes.ts';
@@ -58,10 +59,6 @@ import { hotelRepository } from './hotels/hotel-repository.ts';
 import { hotelRoutes } from './hotels/hotel-routes.ts';
 import { HotelService } from './hotels/hotel-service.ts';
 import { IdempotentRequests } from './idempotency/idempotent-requests.ts';
-import { notificationQueue, sendNotificationJob } from './notifications/notification-jobs.ts';
-import type { NotificationQueue } from './notifications/notification-queue.ts';
-import { NotificationSender } from './notifications/notification-sender.ts';
-import { renderNotification } from './notifications/templates/render-notification.ts';
 import { openApi } from './openapi.ts';
 import { PayAtPropertyProvider } from './payments/payment-provider.ts';
 import { priceHistoryRepository } from './pricing/price-history-repository.ts';
@@ -196,7 +193,6 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     },
     app.log,
   );
-  const notifications = registerJobs(jobs, { config, db, mailer });
   const internal = createInternalServer(app.log);
   const stopping = new AbortController();
   let warming = false;
@@ -305,7 +301,8 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     ) as DomainCache['ns'],
     invalidate: (tags) => cache.invalidate(tags),
   };
-  const services = buildServices(config, db, app.log, metrics, domainCache, limitsRedis, notifications);
+  const appJobs = registerAppJobs(jobs, { config, db, mailer, cache: domainCache });
+  const services = buildServices(config, db, app.log, metrics, domainCache, limitsRedis, appJobs);
   // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
   const api = { prefix: '/api' };
@@ -350,30 +347,6 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   performance.start();
 }
 
-/** The domain's jobs on the queue; returns the NotificationQueue the services enqueue e-mails with. */
-function registerJobs(
-  jobs: JobQueue,
-  deps: { config: Config; db: Database; mailer: Mailer },
-): NotificationQueue {
-  const { config, db, mailer } = deps;
-  const sender = new NotificationSender({
-    db,
-    mail: mailer,
-    render: renderNotification,
-    publicUrl: config.mail.publicUrl,
-    messageIdDomain: mailDomain(config.mail.from),
-  });
-  const send = sendNotificationJob(sender);
-  jobs.register(send);
-  return notificationQueue(jobs, send);
-}
-
-/** The domain of an address such as `Innkeep <no-reply@innkeep.localhost>`. */
-function mailDomain(from: string): string {
-  const match = /@([^>\s]+)>?\s*$/.exec(from);
-  return match?.[1] ?? 'innkeep.localhost';
-}
-
 /** Starts the operators' listener (METRICS_HOST:METRICS_PORT); resolves with its address. */
 export async function listenInternal(app: App): Promise<string> {
   const { config, internal } = app.innkeep;
@@ -391,7 +364,7 @@ function buildServices(
   metrics: Metrics | undefined,
   cache: DomainCache,
   limitsRedis: Redis | undefined,
-  _notifications: NotificationQueue,
+  jobs: AppJobs,
 ) {
   if (!config.auth.jwtSecret && config.env === 'production') {
     log.warn(
@@ -427,8 +400,12 @@ function buildServices(
     waitlist: new WaitlistService({ db, waitlist: waitlistRepository, cache }),
     trips: new TripService({ db, trips: tripRepository, cache }),
     dashboard: new DashboardService({ db, dashboards: dashboardRepository, cache }),
-    // ExportJobs is wired in by the job queue; until then exports stay queued.
-    exports: new ExportService({ db, exports: exportRepository, dataDir: config.db.dataDir }),
+    exports: new ExportService({
+      db,
+      exports: exportRepository,
+      dataDir: config.db.dataDir,
+      jobs: jobs.exports,
+    }),
     reports: new ReportService({ db, reports: reportRepository, cache }),
   };
 }

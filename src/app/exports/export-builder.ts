@@ -26,6 +26,8 @@ export interface BuiltExport {
  */
 export class ExportNotBuildableError extends Error {
   override readonly name = 'ExportNotBuildableError';
+  /** The job queue dead-letters it at once instead of retrying. */
+  readonly permanent = true;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
