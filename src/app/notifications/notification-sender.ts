@@ -4,14 +4,17 @@ import { type NotificationRepository, notificationRepository } from './notificat
 
 /** The e-mail port (src/platform/mail's Mailer satisfies it). */
 export interface MailPort {
-  send(message: {
-    to: string;
-    subject: string;
-    html: string;
-    text: string;
-    messageId: string;
-    headers?: Record<string, string>;
-  }): Promise<{ providerMessageId: string; file?: string }>;
+  send(
+    message: {
+      to: string;
+      subject: string;
+      html: string;
+      text: string;
+      messageId: string;
+      headers?: Record<string, string>;
+    },
+    options?: { signal?: AbortSignal },
+  ): Promise<{ providerMessageId: string; file?: string }>;
 }
 
 /** Renders a notification's e-mail; throws a `permanent` error when its data is unusable. */
@@ -54,7 +57,7 @@ export class NotificationSender {
   /** Resolves once sent (or when there is nothing left to send); throws to fail the attempt. */
   async deliver(
     notificationId: number,
-    attempt: { readonly attempt: number; readonly maxAttempts: number },
+    attempt: { readonly attempt: number; readonly maxAttempts: number; readonly signal?: AbortSignal },
   ): Promise<'sent' | 'skipped'> {
     const { db, mail, render, publicUrl } = this.#options;
     const repo = () => db.write(async (q) => notificationRepository(q));
@@ -78,12 +81,15 @@ export class NotificationSender {
       throw err;
     }
     try {
-      const sent = await mail.send({
-        to: claimed.email,
-        ...message,
-        messageId: this.messageId(notificationId),
-        headers: { 'X-Innkeep-Notification': String(notificationId) },
-      });
+      const sent = await mail.send(
+        {
+          to: claimed.email,
+          ...message,
+          messageId: this.messageId(notificationId),
+          headers: { 'X-Innkeep-Notification': String(notificationId) },
+        },
+        attempt.signal ? { signal: attempt.signal } : {},
+      );
       await db.write((q) => notificationRepository(q).markSent(notificationId, sent.providerMessageId));
       return 'sent';
     } catch (err) {

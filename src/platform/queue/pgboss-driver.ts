@@ -63,8 +63,10 @@ export class PgBossDriver implements QueueDriver {
       supervise: options.worker,
       schedule: options.worker,
       migrate: true,
+      // A silent worker's jobs are failed (and retried) by the monitor pass: at most every half
+      // QUEUE_STALLED_AFTER_S, so a killed worker's job runs again within about 1.5x that.
       superviseIntervalSeconds: Math.max(1, Math.min(60, Math.floor(stalled / 2))),
-      monitorIntervalSeconds: 30,
+      monitorIntervalSeconds: Math.max(1, Math.min(60, Math.floor(stalled / 2))),
       // Recurring jobs are checked as often as workers poll (seconds in cron expressions work).
       cronMonitorIntervalSeconds: Math.max(1, Math.min(45, Math.round(options.pollIntervalMs / 1000))),
       cronWorkerIntervalSeconds: Math.max(1, Math.min(45, Math.round(options.pollIntervalMs / 1000))),
