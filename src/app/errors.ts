@@ -74,6 +74,12 @@ export const DomainErrors = {
     status: 409,
     message: 'A room of this type is free for every night of the stay: book it instead',
   },
+  OFFER_UNAVAILABLE: {
+    code: 'E_OFFER_UNAVAILABLE',
+    status: 409,
+    message:
+      'This waitlist entry has no offer that can be booked now (not offered yet, expired, booked or cancelled)',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type DomainErrorName = keyof typeof DomainErrors;

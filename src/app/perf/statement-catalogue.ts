@@ -4,6 +4,7 @@ import { BOOKING_STATEMENTS } from './booking-statements.ts';
 import type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 import { HOTEL_STATEMENTS } from './hotel-statements.ts';
 import type { StatementSamples } from './statement-samples.ts';
+import { WAITLIST_STATEMENTS } from './waitlist-statements.ts';
 
 export type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 
@@ -16,6 +17,7 @@ export type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 export const STATEMENT_CATALOGUE: readonly CatalogueEntry[] = [
   ...HOTEL_STATEMENTS,
   ...BOOKING_STATEMENTS,
+  ...WAITLIST_STATEMENTS,
   ...AUTH_STATEMENTS,
 ];
 

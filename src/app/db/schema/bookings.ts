@@ -99,6 +99,11 @@ export const waitlist = pgTable(
       .notNull()
       .default('waiting'),
     offeredAt: timestamp('offered_at', { withTimezone: true }),
+    /**
+     * While status = 'offered': when the offer lapses. An offer holds one room on each night of the stay
+     * (taken out of room_inventory.available_rooms) until it is booked, cancelled or expired.
+     */
+    offerExpiresAt: timestamp('offer_expires_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -112,7 +117,11 @@ export const waitlist = pgTable(
     uniqueIndex('waitlist_user_active_uq')
       .on(t.userId, t.roomTypeId, t.startDate, t.endDate)
       .where(sql`${t.status} IN ('waiting', 'offered')`),
+    // expireWaitlistOffers: offers past their expiry, soonest first.
+    index('waitlist_status_offer_expires_idx').on(t.status, t.offerExpiresAt),
     check('waitlist_dates_ck', sql`${t.endDate} > ${t.startDate}`),
+    // Every offer holds rooms until a known time (the expiry job relies on it).
+    check('waitlist_offer_expires_ck', sql`${t.status} <> 'offered' OR ${t.offerExpiresAt} IS NOT NULL`),
   ],
 );
 
