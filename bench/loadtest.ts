@@ -1,5 +1,5 @@
 // `npm run loadtest`: a realistic request mix against a running, seeded Innkeep (autocannon), then a
-// check that the inventory still matches the bookings.
+// check that the inventory still matches the bookings and the waitlist offers holding rooms.
 //
 //   npm run loadtest -- [--url http://127.0.0.1:3000] [--duration 30] [--connections 16] [--users 20]
 //                       [--seed 42] [--warmup 0] [--database-url URL] [--stats-url URL] [--pid N] [--json file]
@@ -346,7 +346,8 @@ function bookingId(body: string): number | undefined {
 const USAGE = `Usage: npm run loadtest -- [options]
 
 Runs a realistic request mix against a running, seeded Innkeep, then checks that room_inventory
-still matches the confirmed bookings.
+still matches the confirmed bookings and the rooms waitlist offers hold: for every night,
+total rooms = available + confirmed bookings + offers holding a room on it.
 
   --url URL             server base URL (default http://127.0.0.1:3000)
   --duration SECONDS    how long to send load (default 30)

@@ -227,8 +227,8 @@ describe('bench naive app', () => {
   it('when reading dashboards, then both apps return the same lists', async () => {
     // A fresh entry: its created_at has microseconds, which the real app's json_agg keeps.
     await db.pool.query(
-      `INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status, offered_at)
-       VALUES ($1, $2, $3::date + 20, $3::date + 22, 'offered', now())`,
+      `INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status, offered_at, offer_expires_at)
+       VALUES ($1, $2, $3::date + 20, $3::date + 22, 'offered', now(), now() + interval '30 minutes')`,
       [users[1], roomTypes[0], today],
     );
     const boards = [];

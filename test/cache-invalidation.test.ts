@@ -522,17 +522,20 @@ function invalidationSuite(instances: () => Instances): void {
     const guest = await registerUser(env.writer, 'Guest');
     const waiter = await registerUser(env.writer, 'Waiter');
     const s = stay(12, 3);
+    // The waiter wants the first night only: the offer holds it, the other two go back on sale.
+    const wanted = stay(12, 1);
+    const freed = stay(13, 2);
     const booking = await book(env.writer, guest, rt.id, s);
-    const entry = await joinWaitlist(env.writer, waiter, rt.id, s);
+    const entry = await joinWaitlist(env.writer, waiter, rt.id, wanted);
     assert.equal(entry.status, 'waiting');
     await assertRefreshed(
       env,
       [
-        reads.availability(hotel.id, s, (b, n) => {
+        reads.availability(hotel.id, freed, (b, n) => {
           assert.equal(roomsLeftIn(b, rt.id), 0);
           assert.equal(roomsLeftIn(n, rt.id), 1);
         }),
-        reads.batch([rt.id], s, (b, n) => {
+        reads.batch([rt.id], freed, (b, n) => {
           assert.equal(b.data[0]!.roomsLeft, 0);
           assert.equal(n.data[0]!.roomsLeft, 1);
         }),
@@ -577,7 +580,9 @@ function invalidationSuite(instances: () => Instances): void {
           assert.equal(reportRow(n, hotel.id).cancelled, reportRow(b, hotel.id).cancelled + 1);
         }),
         reads.occupancy(hotel.id, s, (b, n) => {
-          for (const night of nightsOf(s)) assert.equal(bookedOn(n, night), bookedOn(b, night)! - 1, night);
+          for (const night of nightsOf(freed))
+            assert.equal(bookedOn(n, night), bookedOn(b, night)! - 1, night);
+          assert.equal(bookedOn(n, wanted.checkIn), bookedOn(b, wanted.checkIn), 'the held night');
         }),
       ],
       async () => {

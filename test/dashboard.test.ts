@@ -80,8 +80,8 @@ describe('GET /api/me/dashboard', () => {
 
   const waitlist = async (user: TestUser, h: TestHotel, checkIn: number, status: string) => {
     const { rows } = await db.pool.query<{ id: number }>(
-      `INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      `INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status, offer_expires_at)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'offered' THEN now() + interval '30 minutes' END) RETURNING id`,
       [user.id, h.roomTypes[0]!.id, isoDate(checkIn), isoDate(checkIn + 1), status],
     );
     return rows[0]!.id;

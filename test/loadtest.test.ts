@@ -9,6 +9,10 @@ import { startTestApp } from './support/app.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
+/** An inventory row `ri` no waitlist offer holds a room on (the load's cancellations make offers). */
+const NOT_HELD = `NOT EXISTS (SELECT 1 FROM waitlist w WHERE w.status = 'offered' AND w.room_type_id = ri.room_type_id
+                    AND ri.date >= w.start_date AND ri.date < w.end_date)`;
+
 describe('load test (bench/loadtest.ts)', () => {
   let db: TestDatabase;
   let app: App;
@@ -107,9 +111,9 @@ describe('load test (bench/loadtest.ts)', () => {
     const { rows } = await db.pool.query<InventoryMismatch>(
       `SELECT DISTINCT ON (ri.room_type_id) ri.room_type_id AS "roomTypeId", ri.date::text AS date,
          rt.total_rooms AS "totalRooms", ri.available_rooms AS "availableRooms",
-         rt.total_rooms - ri.available_rooms AS booked
+         rt.total_rooms - ri.available_rooms AS booked, 0 AS held
        FROM room_inventory ri JOIN room_types rt ON rt.id = ri.room_type_id
-       WHERE ri.available_rooms BETWEEN 1 AND rt.total_rooms - 1
+       WHERE ri.available_rooms BETWEEN 1 AND rt.total_rooms - 1 AND ${NOT_HELD}
        ORDER BY ri.room_type_id, ri.date
        LIMIT 3`,
     );
@@ -156,11 +160,12 @@ describe('load test (bench/loadtest.ts)', () => {
       date: string;
       totalRooms: number;
       booked: number;
+      held: number;
     }>(
       `SELECT ri.room_type_id AS "roomTypeId", ri.date::text AS date, rt.total_rooms AS "totalRooms",
-         rt.total_rooms - ri.available_rooms AS booked
+         rt.total_rooms - ri.available_rooms AS booked, 0 AS held
        FROM room_inventory ri JOIN room_types rt ON rt.id = ri.room_type_id
-       WHERE ri.available_rooms BETWEEN 0 AND rt.total_rooms - 1
+       WHERE ri.available_rooms BETWEEN 0 AND rt.total_rooms - 1 AND ${NOT_HELD}
        ORDER BY ri.room_type_id DESC, ri.date DESC
        LIMIT 1`,
     );
@@ -174,6 +179,53 @@ describe('load test (bench/loadtest.ts)', () => {
 
     assert.equal(report.mismatched, 4);
     assert.deepEqual(report.samples.at(-1), { ...row, availableRooms: row.totalRooms });
+  });
+
+  it('when a waitlist offer holds a room, then its night adds up; an offer that took no room makes it a mismatch', async () => {
+    const before = await checkInventoryConsistency(db.pool);
+    // A consistent night with rooms to spare, no offer on it yet.
+    const { rows } = await db.pool.query<InventoryMismatch>(
+      `SELECT * FROM (
+         SELECT ri.room_type_id AS "roomTypeId", ri.date::text AS date, rt.total_rooms AS "totalRooms",
+           ri.available_rooms AS "availableRooms",
+           (SELECT count(*)::int FROM bookings b WHERE b.room_type_id = ri.room_type_id AND b.status = 'confirmed'
+              AND ri.date >= b.start_date AND ri.date < b.end_date) AS booked, 0 AS held
+         FROM room_inventory ri JOIN room_types rt ON rt.id = ri.room_type_id
+         WHERE ri.available_rooms >= 2 AND ${NOT_HELD}) n
+       WHERE "totalRooms" = "availableRooms" + booked
+       ORDER BY "roomTypeId", date LIMIT 1`,
+    );
+    const night = rows[0]!;
+    const offer = () =>
+      db.pool.query(
+        `WITH u AS (INSERT INTO users (email, password_hash, name)
+                    VALUES ('hold-' || gen_random_uuid() || '@example.test', 'x', 'Holder') RETURNING id)
+         INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status, offered_at, offer_expires_at)
+         SELECT u.id, $1, $2::date, $2::date + 1, 'offered', now(), now() + interval '30 minutes' FROM u`,
+        [night.roomTypeId, night.date],
+      );
+    await offer();
+    await db.pool.query(
+      'UPDATE room_inventory SET available_rooms = available_rooms - 1 WHERE room_type_id = $1 AND date = $2',
+      [night.roomTypeId, night.date],
+    );
+    assert.equal(
+      (await checkInventoryConsistency(db.pool)).mismatched,
+      before.mismatched,
+      'the hold took its room',
+    );
+
+    await offer(); // holds nothing
+    const report = await checkInventoryConsistency(db.pool);
+    assert.equal(report.mismatched, before.mismatched + 1);
+    assert.ok(
+      report.samples.some((s) => s.roomTypeId === night.roomTypeId && s.date === night.date),
+      JSON.stringify(report.samples),
+    );
+    assert.deepEqual(
+      report.samples.find((s) => s.roomTypeId === night.roomTypeId && s.date === night.date),
+      { ...night, availableRooms: night.availableRooms - 1, held: 2 },
+    );
   });
 });
 

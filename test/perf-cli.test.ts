@@ -112,7 +112,7 @@ describe('innkeep perf analyze-queries', () => {
     assert.match(out, /statement\s+kind\s+plan ms\s+exec ms\s+hit\s+read\s+top node\s+flags/);
     assert.match(
       out,
-      /\nbooking_take_rooms\s+write, rolled back\s+[\d.]+\s+[\d.]+\s+[\d,]+\s+[\d,]+\s+Update on room_inventory/,
+      /\nbooking_return_rooms\s+write, rolled back\s+[\d.]+\s+[\d.]+\s+[\d,]+\s+[\d,]+\s+Update on room_inventory/,
     );
     assert.match(out, /\nhotel_detail\s+read\s+[\d.]+\s+[\d.]+/);
     assert.match(

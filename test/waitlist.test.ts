@@ -22,6 +22,7 @@ interface Entry {
   guests: number;
   status: string;
   offeredAt: string | null;
+  offerExpiresAt: string | null;
   createdAt: string;
 }
 
@@ -81,6 +82,7 @@ describe('POST /api/waitlist, GET /api/me/waitlist, DELETE /api/waitlist/:id', (
         guests: 2,
         status: 'waiting',
         offeredAt: null,
+        offerExpiresAt: null,
         createdAt: '',
       },
     );
@@ -397,7 +399,7 @@ describe('POST /api/waitlist: only for stays that cannot be booked now', () => {
     );
   });
 
-  it('when a sold-out stay is cancelled, then the waiting entry is offered, and joining again says to book', async () => {
+  it('when a sold-out stay is cancelled, then the waiting entry is offered and holds the room: no one else is told to book it', async () => {
     const roomTypeId = await roomType(1);
     const stay = { roomTypeId, checkIn: isoDate(15), checkOut: isoDate(17) };
     const booked = await app.inject({
@@ -416,9 +418,13 @@ describe('POST /api/waitlist: only for stays that cannot be booked now', () => {
     });
     assert.equal(cancelled.statusCode, 200, cancelled.body);
     assert.deepEqual(await entries(roomTypeId), [{ user_id: carol.id, status: 'offered' }]);
-    // The room is free again: the answer is to book it, even for a guest already on the list.
-    assertError(await join(carol, stay), 409, 'E_ROOMS_AVAILABLE');
-    assertError(await join(dave, stay), 409, 'E_ROOMS_AVAILABLE');
+    // The freed room is held for Carol: her entry is still active, and Dave can only wait behind her.
+    assertError(await join(carol, stay), 409, 'E_ALREADY_WAITLISTED');
+    assert.equal((await join(dave, stay)).statusCode, 201);
+    assert.deepEqual(await entries(roomTypeId), [
+      { user_id: carol.id, status: 'offered' },
+      { user_id: dave.id, status: 'waiting' },
+    ]);
   });
 });
 
@@ -441,7 +447,7 @@ describe('offerFreedRooms', () => {
     return rows.map((r) => r.id);
   };
 
-  /** Inserts a waitlist entry (of a new user) created `minutesAgo` minutes ago. */
+  /** Inserts a waitlist entry (of a new user) created `minutesAgo` minutes ago (an offered one holds nothing). */
   const wait = async (
     roomTypeId: number,
     checkIn: string,
@@ -451,15 +457,30 @@ describe('offerFreedRooms', () => {
   ) => {
     const [user] = await sqlUsers(1);
     const { rows } = await db.pool.query<{ id: number }>(
-      `INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status, created_at)
-       VALUES ($1, $2, $3, $4, $5, now() - make_interval(mins => $6)) RETURNING id`,
+      `INSERT INTO waitlist (user_id, room_type_id, start_date, end_date, status, created_at, offer_expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() - make_interval(mins => $6),
+               CASE WHEN $5 = 'offered' THEN now() + interval '1 hour' END) RETURNING id`,
       [user, roomTypeId, checkIn, checkOut, status, minutesAgo],
     );
     return rows[0]!.id;
   };
 
-  const offer = (roomTypeId: number, checkIn: string, checkOut: string) =>
-    withTransaction(db.pool, (client) => offerFreedRooms(client, { roomTypeId, checkIn, checkOut }));
+  const HOLD = { holdMinutes: 30 };
+  const offer = async (roomTypeId: number, checkIn: string, checkOut: string) =>
+    (
+      await withTransaction(db.pool, (client) =>
+        offerFreedRooms(client, { roomTypeId, checkIn, checkOut }, HOLD),
+      )
+    ).waitlistIds;
+
+  const available = async (roomTypeId: number, from: string, to: string) => {
+    const { rows } = await db.pool.query<{ date: string; rooms: number }>(
+      `SELECT date, available_rooms AS rooms FROM room_inventory
+       WHERE room_type_id = $1 AND date >= $2 AND date < $3 ORDER BY date`,
+      [roomTypeId, from, to],
+    );
+    return Object.fromEntries(rows.map((r) => [r.date, r.rooms]));
+  };
 
   const statuses = async (ids: number[]) => {
     const { rows } = await db.pool.query<{ id: number; status: string; offered: boolean }>(
@@ -469,7 +490,7 @@ describe('offerFreedRooms', () => {
     return Object.fromEntries(rows.map((r) => [r.id, r.offered ? `${r.status}+at` : r.status]));
   };
 
-  it('when one room is freed and three wait for the same dates, then only the oldest is offered', async () => {
+  it('when one room is freed and three wait for the same dates, then only the oldest is offered and the room is held', async () => {
     const rt = await roomType(1);
     await setAvailable(rt, isoDate(10), isoDate(12), 1); // restored by the cancellation
     const newest = await wait(rt, isoDate(10), isoDate(12), 1);
@@ -481,6 +502,17 @@ describe('offerFreedRooms', () => {
       [oldest]: 'offered+at',
       [middle]: 'waiting',
     });
+    assert.deepEqual(await available(rt, isoDate(9), isoDate(13)), {
+      [isoDate(9)]: 1,
+      [isoDate(10)]: 0,
+      [isoDate(11)]: 0,
+      [isoDate(12)]: 1,
+    });
+    const { rows } = await db.pool.query<{ minutes: number }>(
+      `SELECT round(extract(epoch FROM offer_expires_at - offered_at) / 60)::int AS minutes FROM waitlist WHERE id = $1`,
+      [oldest],
+    );
+    assert.deepEqual(rows, [{ minutes: 30 }]);
   });
 
   it('when entries were created at the same instant, then the lower id goes first', async () => {
@@ -503,6 +535,11 @@ describe('offerFreedRooms', () => {
     const c = await wait(rt, isoDate(11), isoDate(13), 10); // night 11 is taken by a and b
     assert.deepEqual(await offer(rt, isoDate(10), isoDate(13)), [a, b]);
     assert.deepEqual(await statuses([c]), { [c]: 'waiting' });
+    assert.deepEqual(await available(rt, isoDate(10), isoDate(13)), {
+      [isoDate(10)]: 1,
+      [isoDate(11)]: 0,
+      [isoDate(12)]: 1,
+    });
   });
 
   it('when entries only partly overlap the freed stay, then each offered one uses a room on each of its nights', async () => {
@@ -553,7 +590,7 @@ describe('offerFreedRooms', () => {
     assert.deepEqual(await offer(rt, isoDate(10), isoDate(11)), []);
   });
 
-  it(`when more than ${MAX_OFFER_CANDIDATES} entries wait, then only the oldest ${MAX_OFFER_CANDIDATES} are considered, in 2 statements`, async () => {
+  it(`when more than ${MAX_OFFER_CANDIDATES} entries wait, then only the oldest ${MAX_OFFER_CANDIDATES} are considered, in at most 3 statements`, async () => {
     const rt = await roomType(1);
     await setAvailable(rt, isoDate(21), isoDate(22), 0);
     // The 100 oldest need night 21 (sold out); the 101st would fit but is past the bound.
@@ -574,10 +611,11 @@ describe('offerFreedRooms', () => {
           }) as pg.PoolClient['query'],
         },
         { roomTypeId: rt, checkIn: isoDate(20), checkOut: isoDate(21) },
+        HOLD,
       ),
     );
-    assert.deepEqual(offered, []);
-    assert.equal(statements, 1, 'nothing to offer: the candidate query only');
+    assert.deepEqual(offered.waitlistIds, []);
+    assert.equal(statements, 2, 'nothing to offer: the candidates and their nights');
     assert.deepEqual(await statuses([late]), { [late]: 'waiting' });
 
     // Once the blockers leave, the same call offers the late entry with one more statement (the UPDATE).
@@ -595,13 +633,31 @@ describe('offerFreedRooms', () => {
           }) as pg.PoolClient['query'],
         },
         { roomTypeId: rt, checkIn: isoDate(20), checkOut: isoDate(21) },
+        HOLD,
       ),
     );
-    assert.deepEqual(second, [late]);
-    assert.equal(statements, 2);
+    assert.deepEqual(second.waitlistIds, [late]);
+    assert.equal(statements, 3);
+
+    // Nothing waits any more: the candidate query only.
+    statements = 0;
+    const third = await withTransaction(db.pool, (client) =>
+      offerFreedRooms(
+        {
+          query: ((...args: Parameters<pg.PoolClient['query']>) => {
+            statements++;
+            return (client.query as (...a: unknown[]) => unknown)(...args);
+          }) as pg.PoolClient['query'],
+        },
+        { roomTypeId: rt, checkIn: isoDate(20), checkOut: isoDate(21) },
+        HOLD,
+      ),
+    );
+    assert.deepEqual(third.waitlistIds, []);
+    assert.equal(statements, 1);
   });
 
-  it('when two cancellations offer concurrently, then no entry is offered by both', async () => {
+  it('when two cancellations offer concurrently, then no entry is offered by both and no room twice', async () => {
     const rt = await roomType(2);
     await setAvailable(rt, isoDate(30), isoDate(31), 2);
     const ids = [await wait(rt, isoDate(30), isoDate(31), 30), await wait(rt, isoDate(30), isoDate(31), 20)];
@@ -611,19 +667,19 @@ describe('offerFreedRooms', () => {
     try {
       await a.query('BEGIN');
       await b.query('BEGIN');
-      const first = await offerFreedRooms(a, { roomTypeId: rt, checkIn: isoDate(30), checkOut: isoDate(31) });
-      // b blocks on a's row locks until a commits, then re-checks the rows it waited for.
-      const secondPromise = offerFreedRooms(b, {
-        roomTypeId: rt,
-        checkIn: isoDate(30),
-        checkOut: isoDate(31),
-      });
+      const stay = { roomTypeId: rt, checkIn: isoDate(30), checkOut: isoDate(31) };
+      const first = await offerFreedRooms(a, stay, HOLD);
+      // b blocks on a's row locks until a commits, then re-checks the rows it waited for; the rooms
+      // are held by a's offers by then.
+      const secondPromise = offerFreedRooms(b, stay, HOLD);
       await new Promise((resolve) => setTimeout(resolve, 100));
       await a.query('COMMIT');
       const second = await secondPromise;
       await b.query('COMMIT');
-      assert.deepEqual(first, [ids[0], ids[1]]);
-      assert.deepEqual(second, [ids[2]]);
+      assert.deepEqual(first.waitlistIds, [ids[0], ids[1]]);
+      assert.deepEqual(second.waitlistIds, []);
+      assert.deepEqual(await available(rt, isoDate(30), isoDate(31)), { [isoDate(30)]: 0 });
+      assert.deepEqual(await statuses([ids[2]!]), { [ids[2]!]: 'waiting' });
     } finally {
       a.release();
       b.release();

@@ -212,11 +212,12 @@ async function book(
       }),
     ],
   );
-  // The guest got the room they were waiting (or offered) for: their entry is done.
+  // The guest got the room they were waiting for: their entry is done. (An offer keeps its held room
+  // until it expires: this booking took another one.)
   await client.query(
     `UPDATE waitlist SET status = 'booked'
      WHERE user_id = $1 AND room_type_id = $2 AND start_date = $3 AND end_date = $4
-       AND status IN ('waiting', 'offered')`,
+       AND status = 'waiting'`,
     [user.id, roomType.id, body.checkIn, body.checkOut],
   );
   for (const night of taken) {

@@ -23,6 +23,7 @@ interface WaitlistRow {
   readonly guests: number;
   readonly status: WaitlistStatus;
   readonly offered_at: string | null;
+  readonly offer_expires_at: string | null;
   readonly created_at: string;
 }
 
@@ -91,6 +92,7 @@ export const naiveUserRoutes: FastifyPluginAsyncTypebox<{ db: Database; auth: Na
           guests: w.guests,
           status: w.status,
           offeredAt: jsonTimestamp(w.offered_at),
+          offerExpiresAt: jsonTimestamp(w.offer_expires_at),
           createdAt: jsonTimestamp(w.created_at),
         });
       }

@@ -395,9 +395,15 @@ function buildServices(
       payments,
       outcomes: bookingOutcomes(metrics),
       cache,
+      offerHoldMinutes: config.waitlist.offerHoldMinutes,
     }),
     idempotent: new IdempotentRequests(db),
-    waitlist: new WaitlistService({ db, waitlist: waitlistRepository, cache }),
+    waitlist: new WaitlistService({
+      db,
+      waitlist: waitlistRepository,
+      cache,
+      offerHoldMinutes: config.waitlist.offerHoldMinutes,
+    }),
     trips: new TripService({ db, trips: tripRepository, cache }),
     dashboard: new DashboardService({ db, dashboards: dashboardRepository, cache }),
     exports: new ExportService({

@@ -84,6 +84,12 @@ export const DomainErrors = {
     status: 410,
     message: 'The data export has expired: request a new one',
   },
+  OFFER_UNAVAILABLE: {
+    code: 'E_OFFER_UNAVAILABLE',
+    status: 409,
+    message:
+      'This waitlist entry has no offer that can be booked now (not offered yet, expired, booked or cancelled)',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type DomainErrorName = keyof typeof DomainErrors;

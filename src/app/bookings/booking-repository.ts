@@ -16,6 +16,21 @@ export interface BookableRoomType {
   readonly today: string;
 }
 
+/** A waitlist entry locked by `lockOffer`. */
+export interface LockedOffer {
+  readonly id: number;
+  readonly status: 'waiting' | 'offered' | 'booked' | 'expired' | 'cancelled';
+  readonly checkIn: string;
+  readonly checkOut: string;
+  readonly guests: number;
+  readonly expiresAt: Date | null;
+  /** The offer's hold has lapsed (the expiry job may not have released it yet). */
+  readonly expired: boolean;
+  readonly room: BookableRoomType;
+  /** Every night of the stay with its price now, in date order. */
+  readonly nights: { date: string; priceCents: number }[];
+}
+
 export interface LockedBooking {
   readonly id: number;
   readonly status: Booking['status'];
@@ -77,22 +92,79 @@ WHERE rt.id = $1 AND h.is_active`,
    * concurrent bookings of overlapping stays queue instead of deadlocking; the decrement then re-checks
    * `available_rooms > 0` on the latest row version. Returns the nights it could take: fewer than the
    * stay's nights means sold out, and the caller must roll back.
+   *
+   * When the user holds an unexpired waitlist offer for exactly this stay, nothing is locked or taken
+   * and `holdId` names the offer: the booking should use the room held for it (see `lockOffer`).
    */
   async takeRooms(
     roomTypeId: number,
     checkIn: string,
     checkOut: string,
-  ): Promise<{ date: string; priceCents: number }[]> {
-    const { rows } = await this.#db.query<{ date: string; priceCents: number }>({
+    userId: number,
+  ): Promise<{ nights: { date: string; priceCents: number }[]; holdId: number | null }> {
+    const { rows } = await this.#db.query<{
+      date: string | null;
+      priceCents: number | null;
+      holdId: number | null;
+    }>({
       name: 'booking_take_rooms',
-      text: `${LOCK_NIGHTS_IN_DATE_ORDER}
-UPDATE room_inventory ri SET available_rooms = ri.available_rooms - 1
-FROM nights n
-WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date AND ri.available_rooms > 0
-RETURNING ri.date, ri.price_cents AS "priceCents"`,
-      values: [roomTypeId, checkIn, checkOut],
+      text: `
+WITH hold AS (
+  -- Read, not locked: the nights are only locked when there is no hold, and the hold is locked by lockOffer.
+  SELECT id FROM waitlist
+  WHERE user_id = $4 AND room_type_id = $1 AND start_date = $2 AND end_date = $3
+    AND status = 'offered' AND offer_expires_at > now()
+), nights AS (
+  SELECT room_type_id, date FROM room_inventory
+  WHERE room_type_id = $1 AND date >= $2 AND date < $3 AND NOT EXISTS (SELECT 1 FROM hold)
+  ORDER BY date
+  FOR UPDATE
+), taken AS (
+  UPDATE room_inventory ri SET available_rooms = ri.available_rooms - 1
+  FROM nights n
+  WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date AND ri.available_rooms > 0
+  RETURNING ri.date, ri.price_cents
+)
+SELECT date, price_cents AS "priceCents", NULL::int AS "holdId" FROM taken
+UNION ALL
+SELECT NULL, NULL, id FROM hold`,
+      values: [roomTypeId, checkIn, checkOut, userId],
     });
-    return rows.sort((a, b) => (a.date < b.date ? -1 : 1));
+    const holdId = rows.find((r) => r.holdId !== null)?.holdId ?? null;
+    const nights = rows
+      .filter((r): r is { date: string; priceCents: number; holdId: null } => r.date !== null)
+      .map((r) => ({ date: r.date, priceCents: r.priceCents }))
+      .sort((a, b) => (a.date < b.date ? -1 : 1));
+    return { nights, holdId };
+  }
+
+  /**
+   * A waitlist entry of the user with its room type, hotel and the nights' current prices, locked for
+   * the rest of the transaction (so the expiry job skips it); undefined if it is not the user's. Its
+   * offer is bookable while `status` is 'offered' and not `expired`: its rooms are already taken out
+   * of room_inventory, so booking it takes none.
+   */
+  async lockOffer(waitlistId: number, userId: number): Promise<LockedOffer | undefined> {
+    const { rows } = await this.#db.query<LockedOffer>({
+      name: 'booking_lock_offer',
+      text: `
+SELECT w.id, w.status, w.start_date AS "checkIn", w.end_date AS "checkOut", w.guests,
+       w.offer_expires_at AS "expiresAt", coalesce(w.offer_expires_at <= now(), false) AS expired,
+       json_build_object('roomTypeId', rt.id, 'roomTypeName', rt.name, 'capacity', rt.capacity,
+                         'hotelId', h.id, 'hotelName', h.name, 'city', h.city, 'timezone', h.timezone,
+                         'currency', h.currency, 'today', (now() AT TIME ZONE h.timezone)::date) AS room,
+       (SELECT coalesce(json_agg(json_build_object('date', i.date, 'priceCents', i.price_cents) ORDER BY i.date),
+                        '[]'::json)
+        FROM room_inventory i
+        WHERE i.room_type_id = w.room_type_id AND i.date >= w.start_date AND i.date < w.end_date) AS nights
+FROM waitlist w
+JOIN room_types rt ON rt.id = w.room_type_id
+JOIN hotels h ON h.id = rt.hotel_id
+WHERE w.id = $1 AND w.user_id = $2
+FOR UPDATE OF w`,
+      values: [waitlistId, userId],
+    });
+    return rows[0];
   }
 
   /** Gives one room back for every night of [checkIn, checkOut), locking in the same order as takeRooms. */
@@ -110,7 +182,10 @@ WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date`,
 
   /**
    * One statement: the booking, its payment, a confirmation notification (sent by a later job), the
-   * nightly prices paid (price_history), and the guest's own waitlist entry for this stay marked booked. Returns the new booking's id and creation time.
+   * nightly prices paid (price_history), and the guest's own waitlist entry for this stay marked booked:
+   * a waiting one, or the offer `holdId` whose held room this booking uses (an offer the booking did not
+   * use keeps its hold until it expires or is cancelled). Returns the new booking's id and creation
+   * time, and the notification's id.
    */
   async insertBooking(b: {
     userId: number;
@@ -121,8 +196,10 @@ WHERE ri.room_type_id = n.room_type_id AND ri.date = n.date`,
     totalCents: number;
     payment: PaymentDecision;
     nights: { date: string; priceCents: number }[];
-  }): Promise<{ id: number; createdAt: Date }> {
-    const { rows } = await this.#db.query<{ id: number; createdAt: Date }>({
+    /** The waitlist offer whose held room the booking uses, if any. */
+    holdId: number | null;
+  }): Promise<{ id: number; createdAt: Date; notificationId: number }> {
+    const { rows } = await this.#db.query<{ id: number; createdAt: Date; notificationId: number }>({
       name: 'booking_insert',
       text: `
 WITH b AS (
@@ -137,15 +214,17 @@ WITH b AS (
   SELECT $1, 'booking_confirmed',
          jsonb_build_object('bookingId', id, 'hotelName', $12::text, 'checkIn', $4::date, 'checkOut', $5::date)
   FROM b
+  RETURNING id
 ), w AS (
   -- The guest got the room they were waiting (or offered) for: their entry is done.
   UPDATE waitlist SET status = 'booked'
-  WHERE user_id = $1 AND room_type_id = $3 AND start_date = $4 AND end_date = $5 AND status IN ('waiting', 'offered')
+  WHERE user_id = $1 AND room_type_id = $3 AND start_date = $4 AND end_date = $5
+    AND (status = 'waiting' OR (status = 'offered' AND id = $15::int))
 ), ph AS (
   INSERT INTO price_history (entity_type, entity_id, price_cents, currency, stay_date)
   SELECT 'room_type', $3, price, $8, night FROM unnest($13::date[], $14::int[]) AS t(night, price)
 )
-SELECT id, created_at AS "createdAt" FROM b`,
+SELECT b.id, b.created_at AS "createdAt", (SELECT id FROM n) AS "notificationId" FROM b`,
       values: [
         b.userId,
         b.room.hotelId,
@@ -161,9 +240,10 @@ SELECT id, created_at AS "createdAt" FROM b`,
         b.room.hotelName,
         b.nights.map((n) => n.date),
         b.nights.map((n) => n.priceCents),
+        b.holdId,
       ],
     });
-    return rows[0] as { id: number; createdAt: Date };
+    return rows[0] as { id: number; createdAt: Date; notificationId: number };
   }
 
   /** cancel: the booking row locked for the rest of the transaction, or undefined if not the user's. */
@@ -181,13 +261,16 @@ FOR UPDATE OF b`,
     return rows[0];
   }
 
-  /** One statement: mark cancelled, move its payments on, queue the cancellation notice. */
+  /**
+   * One statement: mark cancelled, move its payments on, queue the cancellation notice. Returns the
+   * notification's id (none when the booking is not the user's).
+   */
   async markCancelled(
     bookingId: number,
     userId: number,
     paymentStatus: (current: PaymentStatus) => PaymentStatus,
-  ): Promise<void> {
-    await this.#db.query({
+  ): Promise<number[]> {
+    const { rows } = await this.#db.query<{ id: number }>({
       name: 'booking_mark_cancelled',
       text: `
 WITH b AS (
@@ -200,9 +283,11 @@ WITH b AS (
 )
 INSERT INTO notifications (user_id, type, payload)
 SELECT $2, 'booking_cancelled', jsonb_build_object('bookingId', id, 'checkIn', start_date, 'checkOut', end_date)
-FROM b`,
+FROM b
+RETURNING id`,
       values: [bookingId, userId, paymentStatus('captured'), paymentStatus('due_at_property')],
     });
+    return rows.map((r) => r.id);
   }
 
   /** A user's booking (an admin may read anyone's). */

@@ -10,7 +10,7 @@ import {
   type IdempotentRequests,
   sendIdempotentReply,
 } from '../idempotency/idempotent-requests.ts';
-import { Booking, BookingPage, CreateBookingBody, MyBookingsQuery } from './booking-schema.ts';
+import { Booking, BookingPage, BookOfferBody, CreateBookingBody, MyBookingsQuery } from './booking-schema.ts';
 import type { BookingService } from './booking-service.ts';
 
 /** Names the booking a 201 outcome (fresh or replayed) holds, in the Location header. */
@@ -68,6 +68,37 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = as
       } else if (outcome.status === 201) bookings.recordOutcome('created');
       else if (outcome.status === 409) bookings.recordOutcome('sold_out');
       return sendBookingReply(reply, outcome);
+    },
+  );
+
+  app.post(
+    '/waitlist/:id/book',
+    {
+      onRequest: app.authenticate,
+      // The body is optional: none means the entry's own guests.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        tags: ['waitlist', 'bookings'],
+        summary: 'Book the room a waitlist offer holds for me, before the offer expires',
+        description:
+          'Turns the offer of one of my waitlist entries into a confirmed booking of its room type and stay, ' +
+          'in one transaction. The offer already holds a room on every night, so nothing can be sold out: ' +
+          'the held rooms become the booking. Until then no one else can book them; at `offerExpiresAt` ' +
+          'the hold goes to the next in line. An entry that is not offered (any more) is 409 ' +
+          'E_OFFER_UNAVAILABLE. No Idempotency-Key: an offer is booked at most once, and a retry after a ' +
+          'lost answer gets that 409 (the booking is in GET /api/me/bookings).',
+        security: BEARER,
+        params: IdParams,
+        body: BookOfferBody,
+        response: { 201: Booking, 409: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const booking = await bookings.bookOffer(currentUser(request), request.params.id, request.body);
+      bookings.recordOutcome('created');
+      return reply.code(201).header('location', `/api/bookings/${booking.id}`).send(booking);
     },
   );
 

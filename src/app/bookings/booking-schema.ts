@@ -13,6 +13,17 @@ export const CreateBookingBody = Type.Object(
 );
 export type CreateBookingBody = Static<typeof CreateBookingBody>;
 
+/** POST /api/waitlist/:id/book: the stay and room type are the offer's. */
+export const BookOfferBody = Type.Object(
+  {
+    guests: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 20, description: 'Default: the guests of the waitlist entry' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BookOfferBody = Static<typeof BookOfferBody>;
+
 const BookingStatus = Type.Union([
   Type.Literal('pending'),
   Type.Literal('confirmed'),

@@ -175,6 +175,20 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
       ['CONFLICT', 'the entry was booked or has expired'],
     ],
   },
+  'POST /api/waitlist/{id}/book': {
+    operationId: 'bookWaitlistOffer',
+    success: 'The confirmed booking of the room the offer held (Location names it)',
+    successHeaders: { Location: 'The booking, /api/bookings/{id}' },
+    errors: [
+      ['NOT_FOUND', 'no such entry of the caller'],
+      [
+        'OFFER_UNAVAILABLE',
+        'the entry is not offered: not yet, or its offer expired, was booked or cancelled',
+      ],
+      ['DATE_IN_PAST', 'the stay has started in the hotel’s time zone'],
+      'CAPACITY_EXCEEDED',
+    ],
+  },
   'POST /api/trips': {
     operationId: 'createTrip',
     success: 'The new trip, without bookings',

@@ -5,8 +5,6 @@ import { PayAtPropertyProvider } from '../payments/payment-provider.ts';
 import { ReviewRepository } from '../reviews/review-repository.ts';
 import { TripRepository } from '../trips/trip-repository.ts';
 import { DashboardRepository } from '../users/dashboard-repository.ts';
-import { offerFreedRooms } from '../waitlist/waitlist-offers.ts';
-import { WaitlistRepository } from '../waitlist/waitlist-repository.ts';
 import type { CatalogueEntry } from './catalogue-entry.ts';
 import { HOTEL_REVIEWS, USER_BOOKINGS } from './index-alternatives.ts';
 import type { StatementSamples } from './statement-samples.ts';
@@ -14,7 +12,7 @@ import type { StatementSamples } from './statement-samples.ts';
 const PAGE = { page: 1, limit: 20 } as const;
 const IDEMPOTENCY_KEY = 'innkeep-perf-analysis';
 /** The small tables of the demo data (30 waitlist entries, 40 trips) fit in one page or two. */
-const SMALL_TABLE = 1_000;
+export const SMALL_TABLE = 1_000;
 
 const room = (s: StatementSamples) => ({
   roomTypeId: s.roomTypeId,
@@ -30,7 +28,7 @@ const room = (s: StatementSamples) => ({
 
 const claim = { kind: 'claimed', id: 0, token: '0' } as const;
 
-/** Booking, cancelling, idempotency keys, the waitlist, trips, reviews written and the dashboard. */
+/** Booking, cancelling, idempotency keys, trips, reviews written and the dashboard (the waitlist: waitlist-statements.ts). */
 export const BOOKING_STATEMENTS: readonly CatalogueEntry[] = [
   {
     name: 'booking_room_type',
@@ -41,8 +39,17 @@ export const BOOKING_STATEMENTS: readonly CatalogueEntry[] = [
   {
     name: 'booking_take_rooms',
     kind: 'write',
-    send: (db, s) => new BookingRepository(db).takeRooms(s.roomTypeId, s.checkIn, s.checkOut),
+    send: (db, s) => new BookingRepository(db).takeRooms(s.roomTypeId, s.checkIn, s.checkOut, s.userId),
+    // The guest's own offer is looked up on waitlist_user_active_uq once the waitlist is not tiny.
     indexes: ['room_inventory_pk'],
+  },
+  {
+    name: 'booking_lock_offer',
+    kind: 'write',
+    send: (db, s) => new BookingRepository(db).lockOffer(s.waitlistId, s.waitlistUserId),
+    indexes: ['waitlist_pkey', 'room_inventory_pk'],
+    checkFrom: { waitlist: SMALL_TABLE },
+    note: 'the demo waitlist has 30 entries (500 at medium scale): one page, read whole',
   },
   {
     name: 'booking_return_rooms',
@@ -63,6 +70,7 @@ export const BOOKING_STATEMENTS: readonly CatalogueEntry[] = [
         totalCents: 30_000,
         payment: new PayAtPropertyProvider().decide(),
         nights: nightsOf(s.checkIn, s.checkOut).map((date) => ({ date, priceCents: 10_000 })),
+        holdId: null,
       }),
     indexes: ['waitlist_user_active_uq'],
     checkFrom: { waitlist: SMALL_TABLE },
@@ -127,65 +135,6 @@ export const BOOKING_STATEMENTS: readonly CatalogueEntry[] = [
     indexes: ['idempotency_keys_pkey'],
     checkFrom: { idempotency_keys: SMALL_TABLE },
     note: 'idempotency_keys is empty in the demo data',
-  },
-  {
-    name: 'waitlist_insert',
-    kind: 'write',
-    send: (db, s) =>
-      new WaitlistRepository(db).insertIfAllowed({
-        userId: s.userId,
-        roomTypeId: s.roomTypeId,
-        checkIn: s.checkIn,
-        checkOut: s.checkOut,
-        guests: 2,
-      }),
-    indexes: ['room_types_pkey', 'room_inventory_pk', 'waitlist_user_active_uq'],
-  },
-  {
-    name: 'waitlist_list_for_user',
-    kind: 'read',
-    send: (db, s) => new WaitlistRepository(db).listForUser(s.waitlistUserId, undefined, PAGE),
-    indexes: ['waitlist_user_idx'],
-    checkFrom: { waitlist: SMALL_TABLE },
-    note: 'the demo waitlist has 30 entries (500 at medium scale): one page, read whole',
-  },
-  {
-    name: 'waitlist_cancel',
-    kind: 'write',
-    send: (db, s) => new WaitlistRepository(db).cancel(s.waitlistId, s.waitlistUserId),
-    indexes: ['waitlist_pkey'],
-    checkFrom: { waitlist: SMALL_TABLE },
-    note: 'the demo waitlist has 30 entries (500 at medium scale): one page, read whole',
-  },
-  {
-    name: 'waitlist_offer_candidates',
-    kind: 'write',
-    send: (db, s) =>
-      offerFreedRooms(db, { roomTypeId: s.roomTypeId, checkIn: s.checkIn, checkOut: s.checkOut }),
-    indexes: ['waitlist_room_type_status_created_idx', 'room_inventory_pk'],
-    checkFrom: { waitlist: SMALL_TABLE },
-    note: 'the demo waitlist has 30 entries (500 at medium scale): one page, read whole',
-  },
-  {
-    name: 'waitlist_offer_mark',
-    kind: 'write',
-    send: (db, s) =>
-      offerFreedRooms(db, { roomTypeId: s.roomTypeId, checkIn: s.checkIn, checkOut: s.checkOut }),
-    // The candidates the first statement would have found: the sampled entry, every night free.
-    reply: (statement, s) =>
-      statement.name === 'waitlist_offer_candidates'
-        ? [
-            {
-              id: s.waitlistId,
-              checkIn: s.checkIn,
-              checkOut: s.checkOut,
-              nights: Object.fromEntries(nightsOf(s.checkIn, s.checkOut).map((n) => [n, 1])),
-            },
-          ]
-        : [],
-    indexes: ['waitlist_pkey'],
-    checkFrom: { waitlist: SMALL_TABLE },
-    note: 'the demo waitlist has 30 entries (500 at medium scale): one page, read whole',
   },
   {
     name: 'trips_create',

@@ -7,6 +7,7 @@ import { HOTEL_STATEMENTS } from './hotel-statements.ts';
 import { MAINTENANCE_STATEMENTS } from './maintenance-statements.ts';
 import { NOTIFICATION_STATEMENTS } from './notification-statements.ts';
 import type { StatementSamples } from './statement-samples.ts';
+import { WAITLIST_STATEMENTS } from './waitlist-statements.ts';
 
 export type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 
@@ -19,6 +20,7 @@ export type { CataloguedStatement, CatalogueEntry } from './catalogue-entry.ts';
 export const STATEMENT_CATALOGUE: readonly CatalogueEntry[] = [
   ...HOTEL_STATEMENTS,
   ...BOOKING_STATEMENTS,
+  ...WAITLIST_STATEMENTS,
   ...AUTH_STATEMENTS,
   ...NOTIFICATION_STATEMENTS,
   ...EXPORT_STATEMENTS,

@@ -5,7 +5,7 @@ import type { WaitlistEntry, WaitlistStatus } from './waitlist-schema.ts';
 /** The public shape of an entry; needs `w` (waitlist), `rt` (room_types) and `h` (hotels) in scope. */
 export const ENTRY_COLUMNS = `w.id, w.room_type_id AS "roomTypeId", h.id AS "hotelId", h.name AS "hotelName",
        rt.name AS "roomTypeName", w.start_date AS "checkIn", w.end_date AS "checkOut", w.guests, w.status,
-       w.offered_at AS "offeredAt", w.created_at AS "createdAt"`;
+       w.offered_at AS "offeredAt", w.offer_expires_at AS "offerExpiresAt", w.created_at AS "createdAt"`;
 
 export interface NewWaitlistEntry {
   readonly userId: number;
@@ -31,6 +31,78 @@ export interface CancelOutcome {
   /** The status before the request. */
   readonly status: WaitlistStatus;
   readonly cancelled: boolean;
+}
+
+/** An offer whose hold went back to room_inventory (it expired, or its entry was cancelled). */
+export interface ReleasedOffer {
+  readonly id: number;
+  readonly userId: number;
+  readonly roomTypeId: number;
+  readonly hotelId: number;
+  readonly checkIn: string;
+  readonly checkOut: string;
+}
+
+export interface ReleasedOffers {
+  readonly offers: ReleasedOffer[];
+  /** The 'waitlist_offer_expired' notification rows written (none for a cancellation). */
+  readonly notificationIds: number[];
+}
+
+/**
+ * The rest of a statement that releases the offers of CTE `e` (id, user_id, room_type_id, start_date,
+ * end_date: locked 'offered' entries): their nights are locked in (room type, date) order, the order
+ * bookings lock them in, and get one room back per offer covering them; the entries take `status`,
+ * and an expired one gets a 'waitlist_offer_expired' notification.
+ */
+function releaseOffers(status: 'expired' | 'cancelled'): string {
+  return `, locked AS (
+  SELECT ri.room_type_id, ri.date
+  FROM e JOIN room_inventory ri
+    ON ri.room_type_id = e.room_type_id AND ri.date >= e.start_date AND ri.date < e.end_date
+  ORDER BY ri.room_type_id, ri.date
+  FOR UPDATE OF ri
+), inv AS (
+  UPDATE room_inventory ri SET available_rooms = ri.available_rooms + c.n
+  FROM (SELECT room_type_id, date, count(*)::int AS n FROM locked GROUP BY 1, 2) c
+  WHERE ri.room_type_id = c.room_type_id AND ri.date = c.date
+), w AS (
+  UPDATE waitlist x SET status = '${status}'
+  FROM e
+  WHERE x.id = e.id
+  RETURNING x.id, x.user_id, x.room_type_id, x.start_date, x.end_date
+), n AS (
+  INSERT INTO notifications (user_id, type, payload)
+  SELECT w.user_id, 'waitlist_offer_expired',
+         jsonb_build_object('waitlistId', w.id, 'checkIn', w.start_date, 'checkOut', w.end_date,
+                            'hotelName', h.name, 'roomName', rt.name)
+  FROM w
+  JOIN room_types rt ON rt.id = w.room_type_id
+  JOIN hotels h ON h.id = rt.hotel_id
+  WHERE ${status === 'expired' ? 'true' : 'false'}
+  ORDER BY w.id
+  RETURNING id
+)
+SELECT w.id, w.user_id AS "userId", w.room_type_id AS "roomTypeId", rt.hotel_id AS "hotelId",
+       w.start_date AS "checkIn", w.end_date AS "checkOut",
+       (SELECT coalesce(json_agg(n.id ORDER BY n.id), '[]'::json) FROM n) AS "notificationIds"
+FROM w
+JOIN room_types rt ON rt.id = w.room_type_id
+ORDER BY w.id`;
+}
+
+function released(rows: (ReleasedOffer & { notificationIds: number[] })[]): ReleasedOffers {
+  return {
+    offers: rows.map((r) => ({
+      id: r.id,
+      userId: r.userId,
+      roomTypeId: r.roomTypeId,
+      hotelId: r.hotelId,
+      checkIn: r.checkIn,
+      checkOut: r.checkOut,
+    })),
+    notificationIds: rows[0]?.notificationIds ?? [],
+  };
 }
 
 /** SQL for the waitlist. Plain records in, plain records out. */
@@ -79,12 +151,12 @@ WITH rt AS (
   WHERE $5::smallint <= rt.capacity AND $3::date >= rt.today AND NOT free.every_night
   ON CONFLICT (user_id, room_type_id, start_date, end_date) WHERE status IN ('waiting', 'offered')
   DO NOTHING
-  RETURNING id, room_type_id, start_date, end_date, guests, status, offered_at, created_at
+  RETURNING id, room_type_id, start_date, end_date, guests, status, offered_at, offer_expires_at, created_at
 )
 SELECT rt.capacity, rt.today, free.every_night AS "roomsAvailable",
        w.id, w.room_type_id AS "roomTypeId", rt.hotel_id AS "hotelId", rt.hotel_name AS "hotelName",
        rt.name AS "roomTypeName", w.start_date AS "checkIn", w.end_date AS "checkOut", w.guests, w.status,
-       w.offered_at AS "offeredAt", w.created_at AS "createdAt"
+       w.offered_at AS "offeredAt", w.offer_expires_at AS "offerExpiresAt", w.created_at AS "createdAt"
 FROM rt
 CROSS JOIN free
 LEFT JOIN w ON true`,
@@ -125,8 +197,9 @@ LIMIT $3 OFFSET $4`,
   }
 
   /**
-   * DELETE /waitlist/:id in one statement: cancels the user's entry if it is still active and reports
-   * the status it had. Null when the entry does not exist or belongs to someone else.
+   * DELETE /waitlist/:id in one statement: cancels the user's entry if it is waiting and reports the
+   * status it had. Null when the entry does not exist or belongs to someone else. An offered entry holds
+   * rooms and is left alone: see `cancelOffer`.
    */
   async cancel(id: number, userId: number): Promise<CancelOutcome | null> {
     const { rows } = await this.#db.query<CancelOutcome>({
@@ -137,13 +210,53 @@ WITH t AS (
 ), u AS (
   UPDATE waitlist w SET status = 'cancelled'
   FROM t
-  WHERE w.id = t.id AND w.status IN ('waiting', 'offered')
+  WHERE w.id = t.id AND w.status = 'waiting'
   RETURNING w.id
 )
 SELECT t.status, EXISTS (SELECT 1 FROM u) AS cancelled FROM t`,
       values: [id, userId],
     });
     return rows[0] ?? null;
+  }
+
+  /**
+   * DELETE /waitlist/:id of an offered entry, in one statement (run it in a transaction that offers the
+   * rooms on): cancels the user's entry if it is still offered and gives its held rooms back. Empty
+   * when it is no longer offered (booked or expired meanwhile) or not the user's.
+   */
+  async cancelOffer(id: number, userId: number): Promise<ReleasedOffers> {
+    const { rows } = await this.#db.query<ReleasedOffer & { notificationIds: number[] }>({
+      name: 'waitlist_cancel_offer',
+      text: `
+WITH e AS (
+  SELECT id, user_id, room_type_id, start_date, end_date FROM waitlist
+  WHERE id = $1 AND user_id = $2 AND status = 'offered'
+  FOR UPDATE
+)${releaseOffers('cancelled')}`,
+      values: [id, userId],
+    });
+    return released(rows);
+  }
+
+  /**
+   * The expiry job, in one statement: takes up to `limit` offers that lapsed by `now` (soonest first,
+   * on waitlist_status_offer_expires_idx), skipping those another transaction holds (a concurrent run,
+   * a booking through the offer), marks them expired, gives their rooms back and notifies their users.
+   */
+  async expireOffers(now: Date, limit: number): Promise<ReleasedOffers> {
+    const { rows } = await this.#db.query<ReleasedOffer & { notificationIds: number[] }>({
+      name: 'waitlist_expire_offers',
+      text: `
+WITH e AS (
+  SELECT id, user_id, room_type_id, start_date, end_date FROM waitlist
+  WHERE status = 'offered' AND offer_expires_at <= $1::timestamptz
+  ORDER BY offer_expires_at, id
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+)${releaseOffers('expired')}`,
+      values: [now, limit],
+    });
+    return released(rows);
   }
 }
 

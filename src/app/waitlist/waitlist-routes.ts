@@ -5,7 +5,10 @@ import { BEARER, IdParams } from '../common/schemas.ts';
 import { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } from './waitlist-schema.ts';
 import type { WaitlistService } from './waitlist-service.ts';
 
-/** Mounted at /api. Offers are made by `offerFreedRooms` (waitlist-offers.ts) when a booking is cancelled. */
+/**
+ * Mounted at /api. Offers are made by `offerFreedRooms` (waitlist-offers.ts) when a booking is cancelled
+ * or an offer lapses (`expireWaitlistOffers`); POST /waitlist/:id/book is a booking route (booking-routes.ts).
+ */
 export const waitlistRoutes: FastifyPluginAsyncTypebox<{ waitlist: WaitlistService }> = async (
   app,
   { waitlist },

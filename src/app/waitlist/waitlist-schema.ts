@@ -30,6 +30,10 @@ export const WaitlistEntry = Type.Object({
   guests: Type.Integer(),
   status: WaitlistStatusSchema,
   offeredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  offerExpiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description:
+      'When the offer lapses: while the entry is offered, a room is held for the caller until then (book it with POST /api/waitlist/{id}/book)',
+  }),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type WaitlistEntry = Static<typeof WaitlistEntry>;

@@ -4,6 +4,8 @@ import { cacheTags, type DomainCache } from '../common/cache.ts';
 import { toPage } from '../common/paging.ts';
 import { assertNotPast, validateStay } from '../common/stay.ts';
 import { domainError } from '../errors.ts';
+import type { NotificationQueue } from '../notifications/notification-queue.ts';
+import { offerFreedRooms } from './waitlist-offers.ts';
 import type { WaitlistRepository } from './waitlist-repository.ts';
 import type { JoinWaitlistBody, MyWaitlistQuery, WaitlistEntry, WaitlistPage } from './waitlist-schema.ts';
 
@@ -11,16 +13,24 @@ export interface WaitlistServiceDeps {
   readonly db: Database;
   readonly waitlist: RepositoryFactory<WaitlistRepository>;
   readonly cache: DomainCache;
+  /** How long an offer made when an offered entry is cancelled holds its room (WAITLIST_OFFER_HOLD_MINUTES). */
+  readonly offerHoldMinutes: number;
+  /** Told, inside the transaction, about the notification rows it wrote (their delivery is queued). */
+  readonly notifications?: NotificationQueue | undefined;
 }
 
 export class WaitlistService {
   readonly #db: Database;
   readonly #waitlist: RepositoryFactory<WaitlistRepository>;
   readonly #cache: DomainCache;
+  readonly #offerHoldMinutes: number;
+  readonly #notifications: NotificationQueue | undefined;
   constructor(deps: WaitlistServiceDeps) {
     this.#cache = deps.cache;
     this.#db = deps.db;
     this.#waitlist = deps.waitlist;
+    this.#offerHoldMinutes = deps.offerHoldMinutes;
+    this.#notifications = deps.notifications;
   }
 
   /**
@@ -70,7 +80,9 @@ export class WaitlistService {
 
   /**
    * Leaves the waitlist. Idempotent: an entry already cancelled stays cancelled. An entry that was
-   * booked or has expired is no longer in the queue and cannot be cancelled (409).
+   * booked or has expired is no longer in the queue and cannot be cancelled (409). A waiting entry is
+   * cancelled in one statement; an offered one in a transaction that gives its held rooms back and
+   * offers them to the next in line.
    */
   async cancel(userId: number, id: number): Promise<void> {
     const outcome = await this.#invalidatingOnLoss(userId, () =>
@@ -78,8 +90,37 @@ export class WaitlistService {
     );
     if (!outcome) throw appError('NOT_FOUND', `Waitlist entry ${id} not found`);
     if (outcome.cancelled) await this.#cache.invalidate([cacheTags.user(userId)]);
+    if (outcome.status === 'offered') {
+      if (await this.#cancelOffer(userId, id)) return;
+      // It stopped being offered meanwhile (booked, expired, cancelled): answer for what it is now.
+      return this.cancel(userId, id);
+    }
     if (outcome.cancelled || outcome.status === 'cancelled') return;
     throw appError('CONFLICT', `Waitlist entry ${id} is ${outcome.status} and can no longer be cancelled`);
+  }
+
+  /** Cancels an offered entry, releasing its hold; false when it was no longer offered. */
+  async #cancelOffer(userId: number, id: number): Promise<boolean> {
+    const tags = await this.#invalidatingOnLoss(userId, () =>
+      this.#db.transaction(async (tx) => {
+        const released = await this.#waitlist(tx).cancelOffer(id, userId);
+        const [entry] = released.offers;
+        if (!entry) return null;
+        const offers = await offerFreedRooms(tx, entry, { holdMinutes: this.#offerHoldMinutes });
+        if (this.#notifications && offers.notificationIds.length > 0) {
+          await this.#notifications.queue(tx, offers.notificationIds);
+        }
+        return [
+          cacheTags.availability(entry.hotelId),
+          cacheTags.roomType(entry.roomTypeId),
+          cacheTags.reports,
+          ...[userId, ...offers.userIds].map(cacheTags.user),
+        ];
+      }),
+    );
+    if (!tags) return false;
+    await this.#cache.invalidate(tags);
+    return true;
   }
 
   /**

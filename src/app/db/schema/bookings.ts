@@ -104,6 +104,11 @@ export const waitlist = pgTable(
      * what price-drop alerts compare the current price with.
      */
     quotedTotalCents: integer('quoted_total_cents'),
+    /**
+     * While status = 'offered': when the offer lapses. An offer holds one room on each night of the stay
+     * (taken out of room_inventory.available_rooms) until it is booked, cancelled or expired.
+     */
+    offerExpiresAt: timestamp('offer_expires_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -117,7 +122,11 @@ export const waitlist = pgTable(
     uniqueIndex('waitlist_user_active_uq')
       .on(t.userId, t.roomTypeId, t.startDate, t.endDate)
       .where(sql`${t.status} IN ('waiting', 'offered')`),
+    // expireWaitlistOffers: offers past their expiry, soonest first.
+    index('waitlist_status_offer_expires_idx').on(t.status, t.offerExpiresAt),
     check('waitlist_dates_ck', sql`${t.endDate} > ${t.startDate}`),
+    // Every offer holds rooms until a known time (the expiry job relies on it).
+    check('waitlist_offer_expires_ck', sql`${t.status} <> 'offered' OR ${t.offerExpiresAt} IS NOT NULL`),
   ],
 );
 
