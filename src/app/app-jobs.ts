@@ -14,6 +14,7 @@ import type { NotificationQueue } from './notifications/notification-queue.ts';
 import { NotificationSender } from './notifications/notification-sender.ts';
 import { renderNotification } from './notifications/templates/render-notification.ts';
 import { queuePriceDropAlerts } from './pricing/price-drops.ts';
+import { expireWaitlistOffers } from './waitlist/waitlist-expiry.ts';
 
 const NO_PAYLOAD = Type.Object({}, { additionalProperties: false });
 
@@ -26,6 +27,7 @@ export const RECURRING_SCHEDULE = {
   'purge-expired': '17 3 * * *',
   'aggregate-booking-stats': '7 0 * * *',
   'price-drop-alerts': '23 * * * *',
+  'expire-waitlist-offers': '* * * * *',
 } as const;
 
 export interface AppJobsDeps {
@@ -108,7 +110,21 @@ export function registerAppJobs(jobs: JobQueue, deps: AppJobsDeps): AppJobs {
     handler: () => queuePriceDropAlerts(db, { notifications }),
   });
 
+  const expireOffers = defineJob({
+    name: 'expire-waitlist-offers',
+    queue: 'scheduled',
+    payload: NO_PAYLOAD,
+    // Lapsed offers give their rooms back and the next in line gets an offer (and an e-mail).
+    handler: () =>
+      expireWaitlistOffers(db, new Date(), {
+        holdMinutes: config.waitlist.offerHoldMinutes,
+        notifications,
+        cache,
+      }),
+  });
+
   jobs.register(send, buildExport);
+  jobs.recurring(expireOffers, RECURRING_SCHEDULE['expire-waitlist-offers'], {});
   jobs.recurring(completeBookings, RECURRING_SCHEDULE['complete-bookings'], {});
   jobs.recurring(purge, RECURRING_SCHEDULE['purge-expired'], {});
   jobs.recurring(aggregate, RECURRING_SCHEDULE['aggregate-booking-stats'], {});

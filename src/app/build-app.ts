@@ -396,6 +396,7 @@ function buildServices(
       outcomes: bookingOutcomes(metrics),
       cache,
       offerHoldMinutes: config.waitlist.offerHoldMinutes,
+      notifications: jobs.notifications,
     }),
     idempotent: new IdempotentRequests(db),
     waitlist: new WaitlistService({
@@ -403,6 +404,7 @@ function buildServices(
       waitlist: waitlistRepository,
       cache,
       offerHoldMinutes: config.waitlist.offerHoldMinutes,
+      notifications: jobs.notifications,
     }),
     trips: new TripService({ db, trips: tripRepository, cache }),
     dashboard: new DashboardService({ db, dashboards: dashboardRepository, cache }),
