@@ -28,6 +28,13 @@ const payloads: Record<string, Record<string, unknown>> = {
     hotelName: 'Harbour View',
     roomName: 'Double room',
   },
+  waitlist_offer_expired: {
+    waitlistId: 31,
+    checkIn: '2026-06-01',
+    checkOut: '2026-06-04',
+    hotelName: 'Harbour View',
+    roomName: 'Double room',
+  },
   price_drop: {
     hotelName: 'Harbour View',
     roomName: 'Double room',

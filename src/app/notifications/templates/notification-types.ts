@@ -141,6 +141,32 @@ export const notificationTypes = {
     },
   }),
 
+  waitlist_offer_expired: define({
+    schema: Type.Object({
+      waitlistId: Id,
+      checkIn: Day,
+      checkOut: Day,
+      hotelName: Type.Optional(Text),
+      roomName: Type.Optional(Text),
+    }),
+    build: (d, c) => {
+      const what = [d.roomName, d.hotelName].filter(Boolean).join(' at ') || 'The room we held for you';
+      return {
+        subject: `Your held room has been released${d.hotelName ? `: ${d.hotelName}` : ''}`,
+        view: {
+          preheader: `${what} was not booked in time and went to the next guest.`,
+          heading: 'Your offer has expired',
+          greeting: hello(c.recipientName),
+          what,
+          hotelName: d.hotelName,
+          roomName: d.roomName,
+          stay: formatStay(d.checkIn, d.checkOut),
+          action: { label: 'Look for another stay', url: `${c.publicUrl}/` },
+        },
+      };
+    },
+  }),
+
   price_drop: define({
     schema: Type.Object({
       hotelName: Text,
