@@ -32,6 +32,8 @@ export class BullMqDriver implements QueueDriver {
   readonly #connection: Redis;
   readonly #queues = new Map<string, Queue>();
   readonly #workers: Worker[] = [];
+  /** The workers' own connections: BullMQ leaves a connection it was given open when it closes. */
+  readonly #workerConnections: Redis[] = [];
   readonly #relay: OutboxRelay;
 
   constructor(options: BullMqDriverOptions) {
@@ -100,6 +102,9 @@ export class BullMqDriver implements QueueDriver {
 
   async work(queueName: string, settings: QueueSettings, run: JobRunner): Promise<void> {
     const stalledMs = this.#options.stalledAfterS * 1000;
+    const connection = new Redis(this.#options.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', () => {});
+    this.#workerConnections.push(connection);
     const worker = new Worker(
       queueName,
       async (job) => {
@@ -117,7 +122,7 @@ export class BullMqDriver implements QueueDriver {
         throw outcome.error;
       },
       {
-        connection: new Redis(this.#options.redisUrl, { maxRetriesPerRequest: null }),
+        connection,
         prefix: this.#options.prefix,
         concurrency: settings.concurrency,
         ...(settings.ratePerSecond > 0 ? { limiter: { max: settings.ratePerSecond, duration: 1000 } } : {}),
@@ -204,11 +209,17 @@ export class BullMqDriver implements QueueDriver {
     if (timedOut) await Promise.race([closing, new Promise((r) => setTimeout(r, 2000).unref())]);
     await Promise.all(this.#workers.map((w) => w.close(true).catch(() => {})));
     this.#workers.length = 0;
+    this.#closeWorkerConnections();
+  }
+
+  #closeWorkerConnections(): void {
+    for (const connection of this.#workerConnections.splice(0)) connection.disconnect();
   }
 
   async close(): Promise<void> {
     await this.#relay.stop();
     await Promise.all(this.#workers.map((w) => w.close(true).catch(() => {})));
+    this.#closeWorkerConnections();
     await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
     await this.#connection.quit().catch(() => this.#connection.disconnect());
   }

@@ -106,6 +106,11 @@ export class JobQueue {
     return this;
   }
 
+  /** The registered job type of that name. */
+  definition(name: string): JobDefinition | undefined {
+    return this.#definitions.get(name);
+  }
+
   /** Registers `definition` to be enqueued on `cron` (in QUEUE_TIME_ZONE), once per tick across workers. */
   recurring<S extends TSchema>(definition: JobDefinition<S>, cron: string, payload: Static<S>): this {
     this.register(definition as unknown as JobDefinition);
