@@ -111,6 +111,10 @@ export function createRunner(options: RunnerOptions): JobRunner {
         'job attempt failed; it will be retried',
       );
       return finish({ status: 'failed', error });
+    } finally {
+      clearTimeout(timer);
+      drain.removeEventListener('abort', onDrain);
+      job.signal?.removeEventListener('abort', onDriver);
     }
   };
 }
