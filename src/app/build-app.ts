@@ -18,7 +18,7 @@ import {
   registerLoadShedding,
   registerResponseCache,
 } from '../platform/http/index.ts';
-import { createMailer, type Mailer } from '../platform/mail/index.ts';
+import { createMailer } from '../platform/mail/index.ts';
 import {
   type Logger,
   Metrics,
