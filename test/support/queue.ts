@@ -48,6 +48,8 @@ export async function startTestQueue(options: {
   url: string;
   namespace: string;
   definitions?: JobDefinition[];
+  /** Recurring jobs to register (cron with seconds works on both drivers). */
+  recurring?: { job: JobDefinition; cron: string }[];
   work?: boolean;
   env?: Record<string, string>;
 }): Promise<TestQueue> {
@@ -64,6 +66,7 @@ export async function startTestQueue(options: {
   const db = await openDatabase(config.db, log);
   const jobs = buildJobQueue(config, db, log);
   jobs.register(...(options.definitions ?? []));
+  for (const { job, cron } of options.recurring ?? []) jobs.recurring(job, cron, {} as never);
   await jobs.start({ work: options.work !== false });
   return {
     jobs,
