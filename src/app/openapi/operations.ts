@@ -270,6 +270,52 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     success: 'Every circuit breaker of this instance with its state, counts and next probe time',
     errors: [NOT_ADMIN],
   },
+  'GET /api/admin/queues': {
+    operationId: 'listQueues',
+    success: 'Every job queue with its counts, oldest waiting job and throughput',
+    errors: [NOT_ADMIN],
+  },
+  'POST /api/admin/queues/{name}/retry': {
+    operationId: 'retryFailedJobs',
+    success: 'How many failed jobs went back to waiting',
+    errors: [NOT_ADMIN, ['VALIDATION', 'a malformed queue name'], ['NOT_FOUND', 'no such queue']],
+  },
+  'POST /api/admin/queues/{name}/clean': {
+    operationId: 'cleanFinishedJobs',
+    success: 'How many finished jobs were deleted',
+    errors: [
+      NOT_ADMIN,
+      ['VALIDATION', 'a malformed queue name or olderThanS'],
+      ['NOT_FOUND', 'no such queue'],
+    ],
+  },
+  'GET /api/admin/queues/{name}/dead': {
+    operationId: 'listDeadLetters',
+    success: 'The queue’s dead letters, newest first',
+    errors: [
+      NOT_ADMIN,
+      ['VALIDATION', 'a malformed queue name, limit or before'],
+      ['NOT_FOUND', 'no such queue'],
+    ],
+  },
+  'POST /api/admin/queues/{name}/dead/redrive': {
+    operationId: 'redriveDeadLetters',
+    success: 'The dead letters enqueued again, with their new job ids',
+    errors: [
+      NOT_ADMIN,
+      ['VALIDATION', 'a malformed queue name or ids'],
+      ['NOT_FOUND', 'no such queue, or none of the ids is one of its dead letters'],
+    ],
+  },
+  'DELETE /api/admin/queues/{name}/dead/{id}': {
+    operationId: 'deleteDeadLetter',
+    success: 'The dead letter is gone',
+    errors: [
+      NOT_ADMIN,
+      ['VALIDATION', 'a malformed queue name or id'],
+      ['NOT_FOUND', 'no such queue or dead letter'],
+    ],
+  },
   'POST /api/admin/cache/invalidate': {
     operationId: 'invalidateCache',
     success: 'What was invalidated (on every instance)',
