@@ -81,7 +81,7 @@ describe('bookings', () => {
     checkOut: isoDate(from + nights),
   });
 
-  it('when a room is free every night, then one booking, its payment, notification and prices are written in 7 statements', async () => {
+  it('when a room is free every night, then one booking, its payment, notification, prices and e-mail job are written in 8 statements', async () => {
     const hotel = await createHotel(db.pool, { rooms: [{ totalRooms: 2, basePriceCents: 10_000 }] });
     const rt = hotel.roomTypes[0]!;
     const res = await book(alice, { roomTypeId: rt.id, ...stay(3, 3), guests: 2 });
@@ -114,7 +114,8 @@ describe('bookings', () => {
       [body.id, rt.id],
     );
     assert.deepEqual(rows[0], { payments: 1, notes: 1, prices: 3 });
-    assert.equal(queryCount(res.headers), 7);
+    // The 7 of the booking itself, and the confirmation e-mail's job inserted in its transaction.
+    assert.equal(queryCount(res.headers), 8);
   });
 
   it('when N users race for K rooms on one night, then exactly K bookings succeed and inventory ends at zero', async () => {
@@ -372,8 +373,9 @@ describe('bookings', () => {
       assert.equal(cancelled.status, 'cancelled');
       assert.ok(cancelled.cancelledAt);
       assert.equal(cancelled.payment?.status, 'cancelled');
-      // BEGIN, lock, mark cancelled, return rooms, waitlist candidates (none to offer), COMMIT, read back.
-      assert.equal(queryCount(res.headers), 7);
+      // BEGIN, lock, mark cancelled, return rooms, waitlist candidates (none to offer), the
+      // cancellation e-mail's job, COMMIT, read back.
+      assert.equal(queryCount(res.headers), 8);
       const inv = await inventory(rt.id);
       for (const d of [6, 7, 8]) assert.equal(inv.get(isoDate(d)), 1);
       const again = await app.inject({

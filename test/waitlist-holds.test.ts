@@ -189,7 +189,7 @@ describe('waitlist offers hold their room', () => {
       payment: { status: string; amountCents: number };
     };
     assert.equal(res.headers.location, `/api/bookings/${booking.id}`);
-    assert.equal(queryCount(res.headers), 4, 'BEGIN, lock the offer, the booking, COMMIT');
+    assert.equal(queryCount(res.headers), 5, 'BEGIN, lock the offer, the booking, its e-mail job, COMMIT');
     assert.deepEqual(
       [
         booking.status,
