@@ -201,8 +201,9 @@ function emailSuite(driver: DriverKind) {
       const folder = join(dataDir, 'mail');
       const file = await eventually('the .eml file', async () => {
         const names = await readdir(folder).catch(() => [] as string[]);
-        for (const name of names) {
-          const text = await readFile(join(folder, name), 'utf8');
+        // Only finished files: a message being written has a temporary name until it is renamed.
+        for (const name of names.filter((n) => n.endsWith('.eml'))) {
+          const text = await readFile(join(folder, name), 'utf8').catch(() => '');
           if (text.includes('Eml Inn')) return join(folder, name);
         }
         return undefined;

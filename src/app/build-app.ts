@@ -216,6 +216,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   });
   const performance = new PerformanceMonitor({
     db,
+    excludeSchemas: [config.queue.namespace],
     windows: routeWindows,
     samples: new ProcessSamples(),
     thresholds: { ...DEFAULT_THRESHOLDS, ...config.performance },

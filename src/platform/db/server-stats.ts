@@ -56,7 +56,12 @@ export async function serverInfo(db: Queryable): Promise<ServerInfo> {
  * Only queries and DML count: DDL (migrations) and transaction control are left out, and so are
  * statements reading the statistics and settings themselves.
  */
-export async function slowestStatements(db: Queryable, limit = 10): Promise<StatementStats> {
+export async function slowestStatements(
+  db: Queryable,
+  limit = 10,
+  /** Statements naming these schemas (`schema.` anywhere in the text) are left out. */
+  excludeSchemas: readonly string[] = [],
+): Promise<StatementStats> {
   const { rows: setup } = await db.query<{ preloaded: boolean; installed: boolean }>({
     name: 'pg_stat_statements_setup',
     text: `SELECT current_setting('shared_preload_libraries') ~ '(^|[ ,])pg_stat_statements($|[ ,])' AS preloaded,
@@ -88,9 +93,12 @@ export async function slowestStatements(db: Queryable, limit = 10): Promise<Stat
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND query ~* '^\\s*(SELECT|INSERT|UPDATE|DELETE|WITH|MERGE|VALUES|TABLE)\\M'
               AND query !~* 'pg_stat_|pg_catalog\\.|current_setting\\(|^\\s*SELECT 1\\s*$'
+              AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) AS s(schema)
+                              WHERE position(s.schema || '.' IN query) > 0
+                                 OR position('"' || s.schema || '".' IN query) > 0)
             ORDER BY mean_exec_time DESC
             LIMIT $1`,
-    values: [limit],
+    values: [limit, [...excludeSchemas]],
   });
   const statements = rows.map((row) => {
     const name = statementNameOf(row.query);

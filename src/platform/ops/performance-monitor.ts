@@ -31,6 +31,11 @@ export interface PerformanceMonitorOptions {
   /** The cache's per-namespace reads, once a cache is wired in. */
   readonly cache?: () => readonly CacheNamespaceReads[];
   readonly log: Logger;
+  /**
+   * Schemas whose statements the slowest-statements section leaves out: the job queue's own
+   * bookkeeping (its one-off installation, its polling), which would crowd out the app's statements.
+   */
+  readonly excludeSchemas?: readonly string[];
 }
 
 type Unavailable = { readonly available: false; readonly reason: string };
@@ -108,7 +113,9 @@ export class PerformanceMonitor {
     const memory = samples.memory();
     const [info, statements, scans, unused] = await Promise.all([
       this.#attempt('server info', () => db.read((q) => serverInfo(q))),
-      this.#attempt('slowest statements', () => db.read((q) => slowestStatements(q, 10))),
+      this.#attempt('slowest statements', () =>
+        db.read((q) => slowestStatements(q, 10, this.#o.excludeSchemas ?? [])),
+      ),
       this.#attempt('table scans', () => this.#scansSinceStart()),
       this.#attempt('unused indexes', () => db.read((q) => unusedIndexes(q))),
     ]);
