@@ -1,6 +1,6 @@
 import type { Database } from '../../platform/db/index.ts';
 import { UnrecoverableJobError } from '../../platform/queue/index.ts';
-import { type NotificationRepository, notificationRepository } from './notification-repository.ts';
+import { notificationRepository } from './notification-repository.ts';
 
 /** The e-mail port (src/platform/mail's Mailer satisfies it). */
 export interface MailPort {
@@ -31,7 +31,6 @@ export interface NotificationSenderOptions {
   readonly publicUrl: string;
   /** The domain of MAIL_FROM: Message-IDs are `notification-<id>@<domain>`. */
   readonly messageIdDomain: string;
-  readonly repository?: (db: Database) => NotificationRepository;
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -60,8 +59,7 @@ export class NotificationSender {
     attempt: { readonly attempt: number; readonly maxAttempts: number; readonly signal?: AbortSignal },
   ): Promise<'sent' | 'skipped'> {
     const { db, mail, render, publicUrl } = this.#options;
-    const repo = () => db.write(async (q) => notificationRepository(q));
-    const claimed = await (await repo()).claim(notificationId);
+    const claimed = await db.write((q) => notificationRepository(q).claim(notificationId));
     if (!claimed) return 'skipped';
     const fail = async (err: unknown, final: boolean) => {
       await db.write((q) =>
