@@ -32,12 +32,14 @@ import {
   DEFAULT_THRESHOLDS,
   opsRoutes,
   PerformanceMonitor,
+  queueDashboard,
   queueRoutes,
 } from '../platform/ops/index.ts';
 import { buildJobQueue, type JobQueue } from '../platform/queue/index.ts';
 import { buildResilience, type Resilience } from '../platform/resilience/index.ts';
 import { JwtSigner, loadOrCreateSecret } from '../platform/security/index.ts';
 import { type AppJobs, registerAppJobs } from './app-jobs.ts';
+import { ADMIN_LOGOUT_PATH, adminPageGuard, adminPages } from './auth/admin-pages.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { authRepository } from './auth/auth-repository.ts';
 import { authRoutes } from './auth/auth-routes.ts';
@@ -266,7 +268,7 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     production: config.env === 'production',
     corsOrigins: config.http.corsOrigins,
     authBodyLimitBytes: config.http.authBodyLimitBytes,
-    htmlPrefixes: ['/docs'],
+    htmlPrefixes: ['/docs', '/admin'],
   });
   await registerLoadShedding(app, config.shedding, metrics);
   // Before every route, the probes included: @fastify/swagger only documents routes added after it.
@@ -328,6 +330,17 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
   await internal.register(breakerRoutes, { resilience });
   await app.register(queueRoutes, { jobs, db, guard: app.requireAdmin, security: BEARER });
   await internal.register(queueRoutes, { jobs, db });
+  // The dashboard at /admin/queues (bull-board with BullMQ), behind the admin pages' login on the
+  // API and open on the internal listener like the rest of the operators' routes.
+  const production = config.env === 'production';
+  await app.register(adminPages, { auth: services.auth, production });
+  await app.register(queueDashboard, {
+    jobs,
+    db,
+    guard: adminPageGuard(services.auth),
+    logoutPath: ADMIN_LOGOUT_PATH,
+  });
+  await internal.register(queueDashboard, { jobs, db });
   await app.register(authRoutes, { ...api, auth: services.auth });
   const cached = { cache: domainCache };
   await app.register(hotelRoutes, { ...api, ...cached, hotels: services.hotels });

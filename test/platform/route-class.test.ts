@@ -14,6 +14,9 @@ describe('route classes', () => {
     assert.equal(routeClassOf('GET', '/health/detailed'), 'admin');
     assert.equal(routeClassOf('POST', '/api/auth/login'), 'auth');
     assert.equal(routeClassOf('GET', '/api/admin/cache/stats'), 'admin');
+    assert.equal(routeClassOf('GET', '/admin/queues/api/queues'), 'admin');
+    assert.equal(routeClassOf('POST', '/admin/login', 'auth'), 'auth');
+    assert.equal(routeClassOf('GET', '/administrator'), 'read');
     assert.equal(routeClassOf('GET', '/api/hotels/:id'), 'read');
     assert.equal(routeClassOf('HEAD', '/api/hotels'), 'read');
     assert.equal(routeClassOf('POST', '/api/bookings'), 'write');

@@ -5,6 +5,7 @@ export { registerEdgeProtection } from './edge-protection.ts';
 export type { ErrorBody } from './error-body.ts';
 export { ErrorBodySchema } from './error-body.ts';
 export { errorBody } from './error-handler.ts';
+export { registerFormBodyParser } from './form-body.ts';
 export type { CheckResult, DependencyStatus, HealthCheck, HealthStatus } from './health-checks.ts';
 export { overallHealth, runHealthChecks } from './health-checks.ts';
 export type { HealthOptions, LivenessCheck } from './health-routes.ts';

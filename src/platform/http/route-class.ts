@@ -7,7 +7,7 @@ import type { FastifyRequest, RouteOptions } from 'fastify';
  * - `auth`: logging in and registering (strict limits: guessing passwords).
  * - `read`: every other GET/HEAD (generous limits).
  * - `write`: every other POST/PUT/PATCH/DELETE (bookings: moderate limits).
- * - `admin`: `/api/admin/...` (separate limits).
+ * - `admin`: `/api/admin/...` and the admin pages under `/admin/` (separate limits).
  * - `expensive`: heavy reads (reports, later AI generation) with their own in-flight cap and budget.
  */
 export const ROUTE_CLASSES = ['probe', 'auth', 'read', 'write', 'admin', 'expensive'] as const;
@@ -38,7 +38,7 @@ export function routeClassOf(method: string, url: string | undefined, declared?:
   if (PROBES.has(url)) return 'probe';
   if (ADMIN.has(url)) return 'admin';
   if (url.startsWith('/api/auth/')) return 'auth';
-  if (url.startsWith('/api/admin/')) return 'admin';
+  if (url.startsWith('/api/admin/') || url === '/admin' || url.startsWith('/admin/')) return 'admin';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 }
 

@@ -29,6 +29,7 @@ export type { PlanNode, VisitedNode } from './plan-nodes.ts';
 export { describeNode, indexesUsed, walkPlan } from './plan-nodes.ts';
 export type { QueryAnalysis, StatementAnalysis, StatementToAnalyze } from './query-analysis.ts';
 export { analyzeStatements, relationRows } from './query-analysis.ts';
+export { type QueueDashboardOptions, queueDashboard } from './queue-dashboard.ts';
 export { type QueueRoutesOptions, queueRoutes } from './queue-routes.ts';
 export type {
   CacheNamespaceReads,

@@ -65,6 +65,11 @@ export class BullMqDriver implements QueueDriver {
     this.#relay.start();
   }
 
+  /** The BullMQ queues (for bull-board); empty before start(). */
+  queues(): Queue[] {
+    return [...this.#queues.values()];
+  }
+
   #queue(name: string): Queue {
     const queue = this.#queues.get(name);
     if (!queue) throw new Error(`unknown queue ${name}`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import type { Static, TSchema } from 'typebox';
 import type { Transaction } from '../db/index.ts';
 import { AppError, ErrorCodes } from '../errors/index.ts';
@@ -83,6 +84,12 @@ export class JobQueue {
 
   get driver(): QueueDriver['kind'] {
     return this.#options.driver.kind;
+  }
+
+  /** With the BullMQ driver, its Queue objects once started (what bull-board shows); else none. */
+  bullmqQueues(): Queue[] {
+    const driver = this.#options.driver as QueueDriver & { queues?: () => Queue[] };
+    return driver.kind === 'bullmq' && driver.queues ? driver.queues() : [];
   }
 
   get queueNames(): string[] {
