@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import type { App } from '../src/app/build-app.ts';
@@ -11,6 +12,7 @@ import { registerAdmin, registerUser, type TestUser } from './support/auth.ts';
 import { createTestDatabase, lockWaiters, type TestDatabase } from './support/database.ts';
 import { createHotel, isoDate, type TestHotel } from './support/fixtures.ts';
 import { spawnCapture } from './support/process.ts';
+import { FAST_QUEUE_ENV, uniqueNamespace } from './support/queue.ts';
 import { freePort } from './support/redis-server.ts';
 import { ensureTestServer } from './support/test-server.ts';
 
@@ -941,5 +943,53 @@ describe('cache warm-up on start', () => {
       'the far-future one is cold',
     );
     assert.equal(cache.stats.of('hotel').misses, 3);
+  });
+
+  it('when the recurring warm-cache job runs after the cache was emptied, then the hottest pages are cached again', {
+    timeout: 60_000,
+  }, async () => {
+    await app?.close();
+    app = await startTestApp(db.url, {
+      ROLE: 'all',
+      ...FAST_QUEUE_ENV,
+      QUEUE_NAMESPACE: uniqueNamespace(),
+      CACHE_ENABLED: 'true',
+      CACHE_PREFIX: prefix('warm-job'),
+      CACHE_WARMUP: 'true',
+      CACHE_WARMUP_HOTELS: '1',
+      CACHE_WARMUP_CITIES: '1',
+    });
+    const { cache, jobs } = app.innkeep;
+    await waitFor('the start-up warm-up', 5_000, async () =>
+      cache.stats.of('hotel').misses >= 1 ? true : undefined,
+    );
+    const warmJob = jobs.definition('warm-cache');
+    assert.ok(warmJob, 'registered with the cache and its warm-up on');
+    await cache.clear();
+    const hotId = (
+      await db.pool.query<{ id: number }>(`SELECT id FROM hotels WHERE city = $1`, [`Hotcity-${process.pid}`])
+    ).rows[0]!.id;
+    const missesBefore = cache.stats.of('hotel').misses;
+    await jobs.enqueue(warmJob, {});
+    await waitFor('the warm-cache job', 15_000, async () =>
+      cache.stats.of('hotel').misses > missesBefore ? true : undefined,
+    );
+    await sleep(200);
+    const detail = await app.inject(`/api/hotels/${hotId}`);
+    assert.equal(queryCount(detail.headers), 0, 'the hottest hotel was warmed again by the job');
+
+    // A worker-only process with a memory-only cache would warm entries no one reads: no such job.
+    const worker = await startTestApp(db.url, {
+      ROLE: 'worker',
+      ...FAST_QUEUE_ENV,
+      QUEUE_NAMESPACE: uniqueNamespace(),
+      CACHE_ENABLED: 'true',
+      CACHE_WARMUP: 'true',
+    });
+    try {
+      assert.equal(worker.innkeep.jobs.definition('warm-cache'), undefined);
+    } finally {
+      await worker.close();
+    }
   });
 });

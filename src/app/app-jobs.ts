@@ -28,6 +28,7 @@ export const RECURRING_SCHEDULE = {
   'aggregate-booking-stats': '7 0 * * *',
   'price-drop-alerts': '23 * * * *',
   'expire-waitlist-offers': '* * * * *',
+  'warm-cache': '5-59/10 * * * *',
 } as const;
 
 export interface AppJobsDeps {
@@ -35,6 +36,11 @@ export interface AppJobsDeps {
   readonly db: Database;
   readonly mailer: Mailer;
   readonly cache: DomainCache;
+  /**
+   * Refills the cache with the hottest pages (the start-up warm-up, see cache-warmup.ts); the
+   * recurring `warm-cache` job exists only when it is given (CACHE_ENABLED and CACHE_WARMUP).
+   */
+  readonly warmCache?: (signal: AbortSignal) => Promise<void>;
 }
 
 /** What the services enqueue through. */
@@ -46,7 +52,7 @@ export interface AppJobs {
 /**
  * Every job of the domain, registered on the queue: the e-mail sender, the data export and the
  * recurring maintenance (completing past stays, purging expired keys and tokens, the daily booking
- * statistics, price-drop alerts).
+ * statistics, price-drop alerts, the cache warm-up).
  *
  * @example
  * const { notifications, exports } = registerAppJobs(jobs, { config, db, mailer, cache });
@@ -129,6 +135,18 @@ export function registerAppJobs(jobs: JobQueue, deps: AppJobsDeps): AppJobs {
   jobs.recurring(purge, RECURRING_SCHEDULE['purge-expired'], {});
   jobs.recurring(aggregate, RECURRING_SCHEDULE['aggregate-booking-stats'], {});
   jobs.recurring(priceDrops, RECURRING_SCHEDULE['price-drop-alerts'], {});
+  const { warmCache } = deps;
+  if (warmCache) {
+    // Entries that expired or were dropped (a Redis restart, a flush) are stored again, in L2 for
+    // every instance; what is still cached is only read. Never fails: a warm-up is worth no retry.
+    const warm = defineJob({
+      name: 'warm-cache',
+      queue: 'scheduled',
+      payload: NO_PAYLOAD,
+      handler: (_payload, ctx) => warmCache(ctx.signal),
+    });
+    jobs.recurring(warm, RECURRING_SCHEDULE['warm-cache'], {});
+  }
   return { notifications, exports };
 }
 

@@ -304,7 +304,21 @@ async function mount(app: HttpServer, platform: Platform): Promise<void> {
     ) as DomainCache['ns'],
     invalidate: (tags) => cache.invalidate(tags),
   };
-  const appJobs = registerAppJobs(jobs, { config, db, mailer, cache: domainCache });
+  // The recurring warm-up: worth it where its entries reach someone, i.e. in Redis (L2) for every
+  // instance, or in this process's memory when it also serves the API (ROLE all).
+  const warmUseful = cache.tiers === 'l1+l2' || config.role !== 'worker';
+  const appJobs = registerAppJobs(jobs, {
+    config,
+    db,
+    mailer,
+    cache: domainCache,
+    ...(config.cache.enabled && config.cache.warmup.enabled && warmUseful
+      ? {
+          warmCache: (signal: AbortSignal) =>
+            warmCache(app, db, config.cache.warmup, cache, AbortSignal.any([signal, app.innkeep.stopping])),
+        }
+      : {}),
+  });
   const services = buildServices(config, db, app.log, metrics, domainCache, limitsRedis, appJobs);
   // Each domain module is an encapsulated plugin mounted at /api (its routes carry the rest of their
   // paths) and gets the services it uses, built once above; only authentication is shared globally.
