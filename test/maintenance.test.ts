@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app/build-app.ts';
 import { aggregateDailyBookingStats } from '../src/app/maintenance/booking-daily-stats.ts';
@@ -186,7 +189,7 @@ describe('maintenance jobs', () => {
 
       const purged = await purgeExpired(app.innkeep.db, { batchSize: 2 });
 
-      assert.deepEqual(purged, { idempotencyKeys: 3, refreshTokens: 2 });
+      assert.deepEqual(purged, { idempotencyKeys: 3, refreshTokens: 2, exportFiles: 0 });
       const { rows: keys } = await db.pool.query<{ key: string }>(
         'SELECT key FROM idempotency_keys WHERE user_id = $1',
         [rotating.id],
@@ -204,7 +207,49 @@ describe('maintenance jobs', () => {
       assertError(await refresh(rotating.refreshToken), 401, 'E_REFRESH_TOKEN_REUSED');
       assertError(await refresh(current), 401, 'E_INVALID_REFRESH_TOKEN');
       assertError(await refresh(loggedOut.refreshToken), 401, 'E_INVALID_REFRESH_TOKEN');
-      assert.deepEqual(await purgeExpired(app.innkeep.db), { idempotencyKeys: 0, refreshTokens: 0 });
+      assert.deepEqual(await purgeExpired(app.innkeep.db), {
+        idempotencyKeys: 0,
+        refreshTokens: 0,
+        exportFiles: 0,
+      });
+    });
+
+    it('when data exports expired, then their files are deleted and a download answers 410; live ones stay', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'innkeep-purge-'));
+      try {
+        const owner = await registerUser(app);
+        await mkdir(join(dataDir, 'exports'));
+        const ids = [
+          '11111111-1111-4111-a111-111111111111',
+          '22222222-2222-4222-a222-222222222222',
+          '33333333-3333-4333-a333-333333333333',
+        ];
+        // Two expired (one of them with its file already gone), one still downloadable.
+        for (const [i, id] of ids.entries()) {
+          if (i !== 1) await writeFile(join(dataDir, 'exports', `${id}.json`), '{"user":{}}');
+          await db.pool.query(
+            `INSERT INTO data_exports (id, user_id, status, progress, file_path, file_bytes, finished_at, expires_at)
+             VALUES ($1, $2, 'completed', 100, $3, 11, now() - interval '8 days', now() + make_interval(days => $4))`,
+            [id, owner.id, `exports/${id}.json`, i === 2 ? 1 : -1],
+          );
+        }
+        const purged = await purgeExpired(app.innkeep.db, { dataDir, batchSize: 1 });
+        assert.equal(purged.exportFiles, 2);
+        assert.deepEqual(await readdir(join(dataDir, 'exports')), [`${ids[2]}.json`]);
+        const { rows } = await db.pool.query<{ id: string; file_path: string | null }>(
+          'SELECT id, file_path FROM data_exports WHERE user_id = $1 ORDER BY id',
+          [owner.id],
+        );
+        assert.deepEqual(
+          rows.map((r) => r.file_path),
+          [null, null, `exports/${ids[2]}.json`],
+        );
+        const gone = await app.inject({ url: `/api/me/export/${ids[0]}/download`, headers: owner.headers });
+        assertError(gone, 410, 'E_EXPORT_EXPIRED');
+        assert.equal((await purgeExpired(app.innkeep.db, { dataDir })).exportFiles, 0);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     });
   });
 

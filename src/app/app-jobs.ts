@@ -100,7 +100,7 @@ export function registerAppJobs(jobs: JobQueue, deps: AppJobsDeps): AppJobs {
     name: 'purge-expired',
     queue: 'scheduled',
     payload: NO_PAYLOAD,
-    handler: () => purgeExpired(db),
+    handler: () => purgeExpired(db, { dataDir: config.db.dataDir }),
   });
   const aggregate = defineJob({
     name: 'aggregate-booking-stats',

@@ -62,10 +62,11 @@ export class ExportService {
   /** The completed file: 409 before completion, 410 once expired (or its file purged). */
   async download(userId: number, id: string): Promise<ExportDownload> {
     const record = await this.#find(userId, id);
+    // Expired first: the purge job forgets an expired export's file, which must still answer 410.
+    if (record.expired) throw domainError('EXPORT_EXPIRED');
     if (record.status !== 'completed' || !record.filePath) {
       throw domainError('EXPORT_NOT_READY', `Export ${id} is ${record.status}`);
     }
-    if (record.expired) throw domainError('EXPORT_EXPIRED');
     const path = join(this.#dataDir, record.filePath);
     let bytes: number;
     try {

@@ -96,6 +96,35 @@ WHERE id IN (
   }
 
   /**
+   * Up to `limit` completed exports past their expiry whose file is still on disk, oldest first
+   * (data_exports_file_expiry_idx). The caller deletes the files, then forgets them.
+   */
+  async expiredExportFiles(limit: number): Promise<{ id: string; filePath: string }[]> {
+    const { rows } = await this.#db.query<{ id: string; filePath: string }>({
+      name: 'maintenance_expired_export_files',
+      text: `
+SELECT id, file_path AS "filePath" FROM data_exports
+WHERE file_path IS NOT NULL AND expires_at <= now() AND status = 'completed'
+ORDER BY expires_at
+LIMIT $1`,
+      values: [limit],
+    });
+    return rows;
+  }
+
+  /** The exports' files are gone: their rows stop naming them (a download is then 410). */
+  async forgetExportFiles(ids: readonly string[]): Promise<number> {
+    const { rowCount } = await this.#db.query({
+      name: 'maintenance_forget_export_files',
+      text: `
+UPDATE data_exports SET file_path = NULL, file_bytes = NULL
+WHERE id = ANY($1::uuid[]) AND file_path IS NOT NULL AND expires_at <= now()`,
+      values: [ids],
+    });
+    return rowCount ?? 0;
+  }
+
+  /**
    * One statement: the report's measures of the closed days from `fromBack` to `toBack` days before
    * the first open day (FIRST_OPEN_DAY; both included, `toBack` >= 1), per day, hotel and currency,
    * upserted into booking_daily_stats; the rows of those days that no longer match a group deleted;

@@ -31,6 +31,22 @@ export const MAINTENANCE_STATEMENTS: readonly CatalogueEntry[] = [
     note: 'refresh_tokens is empty in the demo data',
   },
   {
+    name: 'maintenance_expired_export_files',
+    kind: 'read',
+    send: (db) => new MaintenanceRepository(db).expiredExportFiles(BATCH),
+    indexes: ['data_exports_file_expiry_idx'],
+    checkFrom: { data_exports: EMPTY_IN_DEMO },
+    note: 'data_exports is empty in the demo data',
+  },
+  {
+    name: 'maintenance_forget_export_files',
+    kind: 'write',
+    send: (db) => new MaintenanceRepository(db).forgetExportFiles(['00000000-0000-4000-a000-000000000000']),
+    indexes: ['data_exports_pkey'],
+    checkFrom: { data_exports: EMPTY_IN_DEMO },
+    note: 'data_exports is empty in the demo data',
+  },
+  {
     name: 'maintenance_aggregate_booking_stats',
     kind: 'write',
     send: (db) => new MaintenanceRepository(db).aggregateDailyStats(2, 1),

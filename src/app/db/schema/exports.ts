@@ -44,6 +44,8 @@ export const dataExports = pgTable(
     index('data_exports_user_created_idx').on(t.userId, t.createdAt.desc()),
     // POST /me/export: at most one queued or running export per user, enforced race-free.
     uniqueIndex('data_exports_user_active_uq').on(t.userId).where(sql`${t.status} IN ('queued', 'running')`),
+    // The purge job: expired exports whose file is still on disk, oldest first.
+    index('data_exports_file_expiry_idx').on(t.expiresAt).where(sql`${t.filePath} IS NOT NULL`),
     check('data_exports_status_ck', sql`${t.status} IN ('queued', 'running', 'completed', 'failed')`),
     check('data_exports_progress_ck', sql`${t.progress} BETWEEN 0 AND 100`),
   ],

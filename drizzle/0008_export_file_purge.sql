@@ -1,0 +1,1 @@
+CREATE INDEX "data_exports_file_expiry_idx" ON "data_exports" USING btree ("expires_at") WHERE "data_exports"."file_path" IS NOT NULL;
