@@ -8,7 +8,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { App } from '../src/app/build-app.ts';
 import { startTestApp } from './support/app.ts';
 import { registerAdmin, type TestUser } from './support/auth.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createTestDatabase } from './support/database.ts';
 import { bullmqSkipReason, REDIS, uniqueNamespace } from './support/queue.ts';
 import { ensureTestServer } from './support/test-server.ts';
 

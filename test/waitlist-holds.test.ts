@@ -172,6 +172,25 @@ describe('waitlist offers hold their room', () => {
     assert.deepEqual(await inconsistentNights(stay.roomTypeId), []);
   });
 
+  it('when a cancellation makes two offers, then its notifications’ three e-mail jobs are one statement', async () => {
+    const hotel = await createHotel(db.pool, { name: 'Split Inn', rooms: [{ totalRooms: 1, capacity: 2 }] });
+    const roomTypeId = hotel.roomTypes[0]!.id;
+    const booker = await registerUser(app, 'Booker');
+    const first = await registerUser(app, 'First night');
+    const second = await registerUser(app, 'Second night');
+    const booked = await book(booker, { roomTypeId, checkIn: isoDate(10), checkOut: isoDate(12) });
+    assert.equal(booked.statusCode, 201, booked.body);
+    const a = await join(first, { roomTypeId, checkIn: isoDate(10), checkOut: isoDate(11) });
+    const b = await join(second, { roomTypeId, checkIn: isoDate(11), checkOut: isoDate(12) });
+    assert.deepEqual([a.statusCode, b.statusCode], [201, 201]);
+    const res = await cancelBooking(booker, (booked.json() as { id: number }).id);
+    assert.equal(res.statusCode, 200, res.body);
+    for (const r of [a, b]) assert.equal((await entry((r.json() as { id: number }).id)).status, 'offered');
+    // Without the batch, three job inserts: 12.
+    assert.equal(queryCount(res.headers), 10, 'the cancellation and both offers’ e-mail jobs in one insert');
+    assert.deepEqual(await inconsistentNights(roomTypeId), []);
+  });
+
   it('when the holder books through the offer, then 201 with the booking, its rows are written and the inventory does not move', async () => {
     const { stay, waiter, entryId } = await offeredRoom('Book Inn');
     const before = await available(stay.roomTypeId);

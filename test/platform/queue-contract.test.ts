@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Type from 'typebox';
@@ -188,6 +189,62 @@ function contract(driver: DriverKind) {
     await eventually('the committed job', () => runsOf('committed').length === 1);
     await sleep(1_500);
     assert.equal(runsOf('rolled-back').length, 0);
+  });
+
+  it('when several jobs are enqueued in one transaction, then all run once after COMMIT, none after ROLLBACK, none with a bad payload among them', async () => {
+    const keys = ['many-1', 'many-2', 'many-3'];
+    const ids = keys.map(() => randomUUID());
+    await assert.rejects(
+      queue.db.transaction(async (tx) => {
+        await queue.jobs.enqueueManyIn(tx, plain, [
+          { payload: { key: 'many-rolled-back' } },
+          { payload: { key: 'many-rolled-back' } },
+        ]);
+        throw new Error('the business write failed');
+      }),
+      /business write failed/,
+    );
+    await assert.rejects(
+      queue.db.transaction((tx) =>
+        queue.jobs.enqueueManyIn(tx, plain, [{ payload: { key: 'many-bad' } }, { payload: { key: '' } }]),
+      ),
+      InvalidJobPayloadError,
+    );
+    let statements = 0;
+    await queue.db.transaction(async (tx) => {
+      const counting = Object.create(tx, {
+        query: {
+          value: (...args: Parameters<typeof tx.query>) => {
+            statements += 1;
+            return tx.query(...args);
+          },
+        },
+      }) as typeof tx;
+      const { ids: sent } = await queue.jobs.enqueueManyIn(
+        counting,
+        plain,
+        keys.map((key, i) => ({ payload: { key }, options: { jobId: ids[i] } })),
+      );
+      assert.deepEqual(sent, ids);
+    });
+    assert.equal(statements, 1, 'one statement for three jobs, on the transaction');
+    await eventually('the three jobs', () => keys.every((k) => runsOf(k).length === 1));
+    // Sending the same ids again adds nothing.
+    await queue.db.transaction((tx) =>
+      queue.jobs.enqueueManyIn(
+        tx,
+        plain,
+        keys.map((key, i) => ({ payload: { key }, options: { jobId: ids[i] } })),
+      ),
+    );
+    await sleep(1_500);
+    for (const k of keys) assert.equal(runsOf(k).length, 1, k);
+    assert.equal(runsOf('many-rolled-back').length, 0);
+    assert.equal(runsOf('many-bad').length, 0);
+    assert.deepEqual(
+      keys.map((k) => runsOf(k)[0]?.id),
+      ids,
+    );
   });
 
   it('when a job with the same dedup key is waiting, then a second enqueue is a no-op', async () => {

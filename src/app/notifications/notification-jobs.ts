@@ -32,14 +32,15 @@ export function notificationQueue(
 ): NotificationQueue {
   return {
     async queue(tx, notificationIds) {
-      for (const notificationId of notificationIds) {
-        await jobs.enqueueIn(
-          tx,
-          job,
-          { notificationId },
-          { jobId: uuidFrom(`notification:${notificationId}`) },
-        );
-      }
+      // One statement however many notifications the transaction wrote.
+      await jobs.enqueueManyIn(
+        tx,
+        job,
+        notificationIds.map((notificationId) => ({
+          payload: { notificationId },
+          options: { jobId: uuidFrom(`notification:${notificationId}`) },
+        })),
+      );
     },
   };
 }

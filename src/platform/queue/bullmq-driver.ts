@@ -102,7 +102,11 @@ export class BullMqDriver implements QueueDriver {
   }
 
   async sendIn(tx: Transaction, job: OutgoingJob): Promise<void> {
-    await this.#relay.write(tx, job);
+    await this.#relay.write(tx, [job]);
+  }
+
+  async sendManyIn(tx: Transaction, jobs: readonly OutgoingJob[]): Promise<void> {
+    await this.#relay.write(tx, jobs);
   }
 
   async work(queueName: string, settings: QueueSettings, run: JobRunner): Promise<void> {

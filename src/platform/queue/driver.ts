@@ -77,6 +77,8 @@ export interface QueueDriver {
   send(job: OutgoingJob): Promise<boolean>;
   /** Enqueues inside the caller's transaction: the job exists if and only if it commits. */
   sendIn(tx: Transaction, job: OutgoingJob): Promise<void>;
+  /** Like sendIn for several jobs of one queue, in one statement where the engine allows it. */
+  sendManyIn(tx: Transaction, jobs: readonly OutgoingJob[]): Promise<void>;
   /** Starts taking jobs of `queue` (its concurrency and rate limit) and giving them to `run`. */
   work(queue: string, settings: QueueSettings, run: JobRunner): Promise<void>;
   /** Creates or replaces the recurring job `key` (cron in `tz`); runs once per tick across workers. */

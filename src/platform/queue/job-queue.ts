@@ -226,6 +226,21 @@ export class JobQueue {
     return { id: job.id };
   }
 
+  /**
+   * Several jobs of one type inside `tx`, like {@link enqueueIn} (each payload checked first, nothing
+   * sent if one is bad), in one statement on both drivers (jobs with a dedup key one by one).
+   */
+  async enqueueManyIn<S extends TSchema>(
+    tx: Transaction,
+    definition: JobDefinition<S>,
+    items: readonly { payload: Static<S>; options?: EnqueueOptions }[],
+  ): Promise<{ ids: string[] }> {
+    const jobs = items.map((item) => this.#prepare(definition, item.payload, item.options ?? {}));
+    if (jobs.length === 1) await this.#options.driver.sendIn(tx, jobs[0] as OutgoingJob);
+    else if (jobs.length > 1) await this.#options.driver.sendManyIn(tx, jobs);
+    return { ids: jobs.map((j) => j.id) };
+  }
+
   async stats(): Promise<QueueStats[]> {
     const dead = await this.#options.store.countDeadLetters();
     return Promise.all(

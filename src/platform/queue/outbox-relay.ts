@@ -26,7 +26,7 @@ export interface OutboxRelayOptions {
  * const relay = new OutboxRelay({ db, store, log, deliver: (job) => queue.add(job) });
  * await db.transaction(async (tx) => {
  *   await tx.query('INSERT INTO bookings ...');
- *   await relay.write(tx, job); // sent right after COMMIT, or by the next pass
+ *   await relay.write(tx, [job]); // sent right after COMMIT, or by the next pass
  * });
  */
 export class OutboxRelay {
@@ -41,11 +41,14 @@ export class OutboxRelay {
   }
 
   /** Writes the job's row inside `tx` and sends it once the transaction has committed. */
-  async write(tx: Transaction, job: OutgoingJob): Promise<void> {
-    await tx.query(`INSERT INTO ${this.#options.store.table('outbox')} (id, job) VALUES ($1, $2::jsonb)`, [
-      job.id,
-      JSON.stringify(job),
-    ]);
+  async write(tx: Transaction, jobs: readonly OutgoingJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    // One statement for any number of jobs.
+    await tx.query(
+      `INSERT INTO ${this.#options.store.table('outbox')} (id, job)
+       SELECT * FROM unnest($1::uuid[], $2::jsonb[])`,
+      [jobs.map((j) => j.id), jobs.map((j) => JSON.stringify(j))],
+    );
     tx.onCommit(() => {
       this.kick();
     });

@@ -136,6 +136,21 @@ export class PgBossDriver implements QueueDriver {
     else await this.#boss.send(job.queue, envelope(job), this.#sendOptions(job, onTransaction(tx)));
   }
 
+  /** One multi-row insert (pg-boss's insert) on the transaction; jobs with a dedup key one by one. */
+  async sendManyIn(tx: Transaction, jobs: readonly OutgoingJob[]): Promise<void> {
+    const plain = jobs.filter((j) => !j.dedupKey);
+    for (const job of jobs) if (job.dedupKey) await this.#sendDeduplicated(tx, job);
+    const queues = new Set(plain.map((j) => j.queue));
+    for (const queue of queues) {
+      const batch = plain.filter((j) => j.queue === queue);
+      await this.#boss.insert(
+        queue,
+        batch.map((job) => ({ ...this.#sendOptions(job), data: envelope(job) })),
+        { db: onTransaction(tx) },
+      );
+    }
+  }
+
   /** pg-boss's standard queues do not deduplicate by key alone: a waiting or running job with it wins. */
   async #sendDeduplicated(tx: Queryable, job: OutgoingJob): Promise<boolean> {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${job.queue}:${job.dedupKey}`]);
