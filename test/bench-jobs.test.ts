@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { maxInWindow, maxPerAlignedSecond } from '../bench/lib/jobs-report.ts';
 import { buildInlineMailApp } from '../bench/naive/inline-mail.ts';
 import type { App } from '../src/app/build-app.ts';
 import { type Database, openDatabase } from '../src/platform/db/index.ts';
@@ -17,6 +18,20 @@ import { ensureTestServer } from './support/test-server.ts';
 
 // `npm run bench:jobs` compares Innkeep's enqueued e-mail with bench/naive/inline-mail.ts, which sends
 // it inside the request: that row only means something if the inline side really does.
+
+describe('bench:jobs rate figures', () => {
+  it('when messages arrive, then the busiest 1 s window and calendar second are counted', () => {
+    // 10 at the end of one second and 10 at the start of the next: 10 per calendar second, 20 in 1 s.
+    const times = [
+      ...Array.from({ length: 10 }, (_, i) => 10_900 + i * 5),
+      ...Array.from({ length: 10 }, (_, i) => 11_000 + i * 5),
+    ];
+    assert.equal(maxPerAlignedSecond(times), 10);
+    assert.equal(maxInWindow(times), 20);
+    assert.equal(maxInWindow([0, 1000, 2000]), 1, 'a window is [t, t + 1 s)');
+    assert.equal(maxInWindow([]), 0);
+  });
+});
 
 describe('bench inline-mail app', () => {
   let stopServer: () => Promise<void>;
