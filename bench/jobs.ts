@@ -1,5 +1,5 @@
-// `npm run bench:jobs`: what the job queue costs and gives (about 3 minutes, plus seeding once a day).
-// Writes bench/results/jobs.md and .json (or --out DIR).
+// `npm run bench:jobs`: what the job queue costs and gives (about 2.5 minutes, plus seeding once a day).
+// Writes bench/results/jobs.md and .json (or --out DIR, --name NAME for NAME.md and NAME.json).
 //
 //   1. a booking with its confirmation e-mail sent inside the request vs Innkeep's transactional
 //      enqueue, against local SMTP servers answering after --smtp-delay-ms (bench/lib/jobs-email-phase.ts)
@@ -69,6 +69,7 @@ const { values } = parseArgs({
     drivers: { type: 'string', default: 'pgboss,bullmq' },
     only: { type: 'string', default: 'email,enqueue,throughput,rate' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
+    name: { type: 'string', default: 'jobs' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -201,8 +202,8 @@ try {
   };
   const markdown = jobsMarkdown(report);
   await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, 'jobs.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(values.out, 'jobs.md'), markdown);
+  await writeFile(join(values.out, `${values.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(values.out, `${values.name}.md`), markdown);
   console.log(markdown);
 } finally {
   await cleanup();
