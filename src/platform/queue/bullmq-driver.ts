@@ -5,7 +5,7 @@ import type { Logger } from '../observability/index.ts';
 import type { DriverQueueCounts, JobRunner, JobSummary, OutgoingJob, QueueDriver } from './driver.ts';
 import type { QueueSettings } from './job.ts';
 import { OutboxRelay } from './outbox-relay.ts';
-import type { QueueStore } from './queue-store.ts';
+import { type QueueStore, rateSpacingMs } from './queue-store.ts';
 
 export interface BullMqDriverOptions {
   readonly redisUrl: string;
@@ -134,7 +134,11 @@ export class BullMqDriver implements QueueDriver {
         connection,
         prefix: this.#options.prefix,
         concurrency: settings.concurrency,
-        ...(settings.ratePerSecond > 0 ? { limiter: { max: settings.ratePerSecond, duration: 1000 } } : {}),
+        // One start per rateSpacingMs window rather than `ratePerSecond` per second: a fixed
+        // one-second window lets two windows' budgets meet at their boundary (twice the rate).
+        ...(settings.ratePerSecond > 0
+          ? { limiter: { max: 1, duration: rateSpacingMs(settings.ratePerSecond) } }
+          : {}),
         lockDuration: stalledMs,
         stalledInterval: Math.max(1000, Math.floor(stalledMs / 2)),
         maxStalledCount: 2,

@@ -66,7 +66,10 @@ export class PgBossDriver implements QueueDriver {
       // A silent worker's jobs are failed (and retried) by the monitor pass: at most every half
       // QUEUE_STALLED_AFTER_S, so a killed worker's job runs again within about 1.5x that.
       superviseIntervalSeconds: Math.max(1, Math.min(60, Math.floor(stalled / 2))),
-      monitorIntervalSeconds: Math.max(1, Math.min(60, Math.floor(stalled / 2))),
+      // The monitor also counts each queue's ready jobs, which the workers' burst mode reads (below):
+      // a backlog is seen within seconds.
+      monitorIntervalSeconds: Math.max(1, Math.min(5, Math.floor(stalled / 2))),
+      queueCacheIntervalSeconds: 2,
       // Recurring jobs are checked as often as workers poll (seconds in cron expressions work).
       cronMonitorIntervalSeconds: Math.max(1, Math.min(45, Math.round(options.pollIntervalMs / 1000))),
       cronWorkerIntervalSeconds: Math.max(1, Math.min(45, Math.round(options.pollIntervalMs / 1000))),
@@ -175,15 +178,17 @@ export class PgBossDriver implements QueueDriver {
         includeMetadata: true,
         perJobResults: true,
         pollingIntervalSeconds: Math.max(0.5, pollIntervalMs / 1000),
+        // Each loop waits out its poll interval after every fetch: one job per loop per interval
+        // (5 jobs/s with 5 loops and 1 s) however long the queue. While the monitor counts more than
+        // one ready job, a loop that got a job fetches again at once.
+        burstWhenReadyExceeds: 1,
       } as const,
       async (jobs: JobWithMetadata<Envelope>[]) => {
         const results = [];
         for (const job of jobs) {
           if (settings.ratePerSecond > 0) {
-            for (let waitMs = await store.takeRateSlot(queue, settings.ratePerSecond); waitMs > 0; ) {
-              await new Promise((resolve) => setTimeout(resolve, waitMs));
-              waitMs = await store.takeRateSlot(queue, settings.ratePerSecond);
-            }
+            const waitMs = await store.takeRateSlot(queue, settings.ratePerSecond);
+            if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
           }
           const outcome = await run({
             id: job.id,

@@ -187,26 +187,35 @@ ON CONFLICT (queue, job_id) DO UPDATE
   }
 
   /**
-   * Takes one start of `queue`'s per-second budget across every worker (a fixed one-second window,
-   * as BullMQ's limiter): resolves with 0 when taken, else the ms until the next window.
+   * Reserves the next start of `queue` across every worker: starts are spaced by
+   * {@link rateSpacingMs}, so that no one-second window, however placed, holds more than
+   * `perSecond` of them (a fixed window lets two windows' budgets meet at their boundary: twice the
+   * rate within a second). Resolves with the ms to wait until the reserved slot (0: start now).
+   * `window_start` holds the latest reserved slot, `started` counts the reservations.
    */
   async takeRateSlot(queue: string, perSecond: number): Promise<number> {
     const { rows } = await this.#db.write((db) =>
-      db.query<{ started: number; waitMs: number }>(
+      db.query<{ waitMs: number }>(
         `
 INSERT INTO ${this.table('rate')} AS r (queue, window_start, started)
-VALUES ($1, date_trunc('second', clock_timestamp()), 1)
+VALUES ($1, clock_timestamp(), 1)
 ON CONFLICT (queue) DO UPDATE
-  SET started = CASE WHEN r.window_start = EXCLUDED.window_start THEN r.started + 1 ELSE 1 END,
-      window_start = EXCLUDED.window_start
-RETURNING started,
-  GREATEST(1, CEIL(EXTRACT(EPOCH FROM (window_start + interval '1 second' - clock_timestamp())) * 1000))::int AS "waitMs"`,
-        [queue],
+  SET window_start = GREATEST(r.window_start + make_interval(secs => $2::float8 / 1000), clock_timestamp()),
+      started = r.started + 1
+RETURNING GREATEST(0, CEIL(EXTRACT(EPOCH FROM (window_start - clock_timestamp())) * 1000))::int AS "waitMs"`,
+        [queue, rateSpacingMs(perSecond)],
       ),
     );
-    const row = rows[0] as { started: number; waitMs: number };
-    return row.started <= perSecond ? 0 : row.waitMs;
+    return (rows[0] as { waitMs: number }).waitMs;
   }
+}
+
+/**
+ * The gap between two starts of a queue limited to `perSecond`: just over 1000 / perSecond ms, so
+ * that any one-second window holds at most `perSecond` starts (both drivers use it).
+ */
+export function rateSpacingMs(perSecond: number): number {
+  return Math.floor(1000 / perSecond) + 1;
 }
 
 const DEAD_SELECT = `SELECT id::int, job_id AS "jobId", queue, name, payload, attempts, reason, error, history,
