@@ -133,8 +133,9 @@ export class JobQueue {
   /** Connects; with `work`, starts the workers and (re)creates the recurring jobs. */
   async start(options: { work: boolean }): Promise<void> {
     const { driver, store, queues, log } = this.#options;
-    await driver.start(queues);
+    // The store's tables first: the BullMQ driver's outbox relay makes its first pass as it starts.
     await store.install();
+    await driver.start(queues);
     this.#started = true;
     for (const hook of this.#startedHooks) hook();
     if (!options.work) return;
