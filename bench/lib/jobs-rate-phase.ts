@@ -6,10 +6,12 @@
 // start on that backlog and the real sender delivers to a local SMTP server that answers at once, so
 // only the limiter holds them back. Reported from the server's receipt times: the most messages in
 // any 1 s window, the most in one calendar second, and the overall rate.
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase } from '../../src/platform/db/index.ts';
 import { createMailer, type Mailer } from '../../src/platform/mail/index.ts';
 import type { JobQueue } from '../../src/platform/queue/index.ts';
+import { rateSpacingMs } from '../../src/platform/queue/queue-store.ts';
 import { startSmtpFake } from '../../test/support/smtp-fake.ts';
 import { type BookingStack, bookingStack } from './booking-stack.ts';
 import {
@@ -120,8 +122,8 @@ async function measureDriver(ctx: JobsContext, driver: DriverKind): Promise<Jobs
         `${burst} bookings' confirmations queued first (no worker), then ${WORKERS} workers of ${concurrency} jobs at once each, each with its own SMTP pool, against an SMTP server answering at once. ` +
         `Overall: (messages − 1) ÷ (last − first receipt). ${sent[0]?.n ?? 0} of ${ids.length} notifications marked sent; ${smtp.received.length} messages received. ` +
         (driver === 'pgboss'
-          ? `The pg-boss limit is a window per calendar second counted in PostgreSQL (innkeep_rate). ${overall < rate ? `It was not what held the rate here: pg-boss 12 lets each of the ${loops} fetch loops (${WORKERS} workers × ${concurrency}) take one job per poll (QUEUE_POLL_INTERVAL_MS, ${pollMs} ms), so ${WORKERS} workers send about ${((loops * 1000) / pollMs).toFixed(0)} a second; a loop's next fetch comes one poll after its last began, and the time from fetch to the server's receipt varies, so a 1 s window can catch two messages of one loop.` : 'A fixed window lets up to twice the rate through across a second boundary.'}`
-          : `BullMQ's limiter is a fixed window (max ${rate} per 1000 ms, shared through Redis) that opens with the first job started after the previous one ended; each window's jobs start as soon as it opens, so a 1 s window straddling two of them can hold up to twice the limit.`),
+          ? `The pg-boss limit reserves the next start in PostgreSQL (innkeep_rate), spaced by ${rateSpacingMs(rate)} ms.${overall < rate * 0.9 ? ` Polling held the rate lower here: each of the ${loops} fetch loops (${WORKERS} workers × ${concurrency}) takes one job per poll (QUEUE_POLL_INTERVAL_MS, ${pollMs} ms) until pg-boss's monitor counts a backlog and the loops burst.` : ''}`
+          : `BullMQ's limiter lets one job start per ${rateSpacingMs(rate)} ms, shared through Redis; the time from a start to the server's receipt varies, so receipts can come closer together than the starts.`),
       data: { receivedMsFromFirst: times.map((t) => t - Math.min(...times)) },
     };
   } finally {
